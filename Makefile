@@ -3,7 +3,7 @@ KERNEL  ?= series
 FLAVOUR ?= debug
 MMU     ?= tdp
 # Arguments for the demo of 'make run'.
-RUN_ARGS ?= -b 128M -p 4
+RUN_ARGS ?= -b 64M -p 4
 
 S := scripts
 BZIMAGE = build/out/kernel-$(KERNEL)-$(FLAVOUR)/arch/x86/boot/bzImage

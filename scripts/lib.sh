@@ -94,7 +94,11 @@ kernel_src() {
 	esac
 }
 
-kernel_out() { echo "$OUTDIR/kernel-$1-$2"; }
+# kernel_out KIND FLAVOUR: a kernel's build directory. It lives inside its
+# source tree, so that the compiler sees the same relative paths for the
+# base and the series tree and ccache (CCACHE_BASEDIR) serves one build from
+# the other's results; build/out/kernel-KIND-FLAVOUR links to it.
+kernel_out() { echo "$(kernel_src "$1")/.rig-out/$2"; }
 selftests_out() { echo "$OUTDIR/selftests-$1"; }
 
 check_kind() { case $1 in base|series) ;; *) die "unknown kernel '$1' (base or series)" ;; esac; }
@@ -122,8 +126,9 @@ series_list() {
 }
 
 # norm_patch: a patch's content without what changes when the same commit
-# is re-created (commit id, blob ids, signature).
-norm_patch() { grep -vE '^(From [0-9a-f]{40} |index [0-9a-f]+\.\.[0-9a-f]+|-- $|[0-9]+\.[0-9]+(\.[0-9]+)*$)'; }
+# is re-created (commit id, blob ids, signature) or concatenated (blank
+# lines).
+norm_patch() { grep -vE '^(From [0-9a-f]{40} |index [0-9a-f]+\.\.[0-9a-f]+|-- $|[0-9]+\.[0-9]+(\.[0-9]+)*$|$)'; }
 
 # series_matches TREE DIR: does branch 'series' of TREE hold exactly the
 # patches of DIR?

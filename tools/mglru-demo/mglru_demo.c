@@ -3,22 +3,24 @@
  * mglru_demo: show MGLRU telling a KVM guest's hot memory from its cold
  * memory, and what an aging pass costs.
  *
- * Two vCPUs, each with its own region of guest memory (memstress). The
- * "hot" vCPU's region is faulted in while this process sits in memcg
- * DEMO/hot, the "cold" vCPU's region while it sits in DEMO/cold, so each
- * memcg holds one kind of memory (cgroup v2 does not move charges). Then,
- * every pass, the hot vCPU touches its memory again (in the guest only:
- * the accesses set Accessed bits in KVM's secondary MMU, never in this
- * process's page tables), and MGLRU ages both memcgs through
- * /sys/kernel/debug/lru_gen. The table shows how much of each memcg's
- * memory sits in each generation after each pass, youngest first, and how
- * long each aging pass took.
+ * Two processes, each with a VM of one vCPU (memstress): the "hot" one in
+ * memcg DEMO/hot, the "cold" one in DEMO/cold. Both fault their guest
+ * memory in once. Then, every pass, the hot vCPU touches its memory again
+ * (in the guest only: the accesses set Accessed bits in KVM's secondary
+ * MMU, never in the process's page tables), the cold one stays idle, and
+ * MGLRU ages both memcgs through /sys/kernel/debug/lru_gen. (Two
+ * processes, because MGLRU's aging walks the page tables of the mms that
+ * belong to the memcg it ages.) The table shows how much of each memcg's
+ * memory sits in each generation after each pass, newest first, and how
+ * long each aging pass took. An aging pass moves the pages it finds young
+ * into the generation that was the newest when it started ("max-1" once
+ * it is done) and opens a new, empty one ("max").
  *
- * If aging consults KVM, hot memory stays in the youngest generation and
- * cold memory drifts to the oldest; if it does not, both drift.
+ * If aging consults KVM, hot memory is found young every pass and cold
+ * memory drifts to the oldest generation; if it does not, both drift.
  *
  * Exit status: 0 when the run completed and hot and cold ended up apart
- * (most hot memory in the youngest generation, most cold memory not), 1
+ * (most hot memory found young by the last pass, most cold memory not), 1
  * when they did not, 4 (KSFT_SKIP) when the kernel lacks a feature.
  */
 #include <errno.h>
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,10 +45,7 @@
 #define CGROUP_ROOT		"/sys/fs/cgroup"
 #define DEMO_CGROUP		CGROUP_ROOT "/mglru-demo"
 #define MAX_NR_GENS		4
-#define NR_VCPUS		2
-#define HOT_VCPU		0
-#define COLD_VCPU		1
-/* "Apart" means at least this share of hot memory in the youngest gen... */
+/* "Apart" means at least this share of hot memory found young... */
 #define HOT_YOUNG_PCT		90
 /* ...and at most this share of cold memory there, after the last pass. */
 #define COLD_YOUNG_PCT		10
@@ -60,12 +60,11 @@ struct gens {
 };
 
 static int iteration;
-static bool vcpu_active[NR_VCPUS];
-static int vcpu_done[NR_VCPUS];
+static int vcpu_done;
 
+/* The vCPU thread: one pass over the guest memory per iteration. */
 static void vcpu_fn(struct memstress_vcpu_args *vcpu_args)
 {
-	int idx = vcpu_args->vcpu_idx;
 	int cur = 0;
 
 	while (!READ_ONCE(memstress_args.stop_vcpus)) {
@@ -74,33 +73,10 @@ static void vcpu_fn(struct memstress_vcpu_args *vcpu_args)
 			continue;
 		}
 		cur = READ_ONCE(iteration);
-		if (READ_ONCE(vcpu_active[idx])) {
-			vcpu_run(vcpu_args->vcpu);
-			TEST_ASSERT_EQ(get_ucall(vcpu_args->vcpu, NULL), UCALL_SYNC);
-		}
-		WRITE_ONCE(vcpu_done[idx], cur);
+		vcpu_run(vcpu_args->vcpu);
+		TEST_ASSERT_EQ(get_ucall(vcpu_args->vcpu, NULL), UCALL_SYNC);
+		WRITE_ONCE(vcpu_done, cur);
 	}
-}
-
-/*
- * Let the hot and/or the cold vCPU run over its memory once; wait for both
- * threads. Waits sleep: under emulation a spinning thread steals the
- * vCPUs' time.
- */
-static double run_vcpus(bool hot, bool cold)
-{
-	struct timespec t0 = {}, t;
-	int i, next;
-
-	vcpu_active[HOT_VCPU] = hot;
-	vcpu_active[COLD_VCPU] = cold;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	next = ++iteration;
-	for (i = 0; i < NR_VCPUS; i++)
-		while (READ_ONCE(vcpu_done[i]) != next)
-			usleep(100);
-	t = timespec_elapsed(t0);
-	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 static void write_file(const char *path, const char *s)
@@ -119,6 +95,43 @@ static void enter_cgroup(const char *cg)
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	write_file(path, pid);
+}
+
+/*
+ * Let the vCPU write all its memory once and wait for it. The wait sleeps:
+ * under emulation a spinning thread steals the vCPU's time.
+ */
+static double run_vcpu(void)
+{
+	struct timespec t0 = {}, t;
+	int next;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	next = ++iteration;
+	while (READ_ONCE(vcpu_done) != next)
+		usleep(100);
+	t = timespec_elapsed(t0);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Create this process's VM in the memcg at @cg and fault its memory in. */
+static struct kvm_vm *start_vm(const char *cg, uint64_t bytes, double *secs)
+{
+	struct kvm_vm *vm;
+
+	enter_cgroup(cg);
+	vm = memstress_create_vm(VM_MODE_DEFAULT, 1, bytes, 1, VM_MEM_SRC_ANONYMOUS, true);
+	/* Writes: a read fault of untouched anonymous memory maps the zero page. */
+	memstress_set_write_percent(vm, 100);
+	memstress_start_vcpu_threads(1, vcpu_fn);
+	*secs = run_vcpu();
+	return vm;
+}
+
+static void stop_vm(struct kvm_vm *vm)
+{
+	memstress_join_vcpu_threads(1);
+	memstress_destroy_vm(vm);
 }
 
 /* Parse lru_gen for the memcg at @cg_path (relative to the cgroup root). */
@@ -211,15 +224,16 @@ static void print_row(const char *label, const char *what, struct gens *g, doubl
 	printf("\n");
 }
 
+/* Share of @g's pages that the last aging pass found young. */
 static int young_pct(struct gens *g)
 {
-	return g->total ? (int)(g->pages[0] * 100 / g->total) : 0;
+	return g->total ? (int)(g->pages[1] * 100 / g->total) : 0;
 }
 
 static void help(const char *name)
 {
 	printf("usage: %s [-b vcpu_bytes] [-p passes]\n", name);
-	printf(" -b: guest memory per vCPU (hot and cold each), default 128M\n");
+	printf(" -b: guest memory of each VM (hot and cold), default 64M\n");
 	printf(" -p: aging passes, default 4\n");
 	exit(0);
 }
@@ -234,13 +248,15 @@ static void require(const char *path, const char *what)
 
 int main(int argc, char *argv[])
 {
-	uint64_t bytes = 128 << 20;
+	uint64_t bytes = 64 << 20;
 	int passes = 4, opt, p;
 	struct kvm_vm *vm;
 	struct gens hot, cold;
 	double t_hot, t_cold, t_vcpu;
 	char buf[16] = {};
-	int fd;
+	int ready[2], done[2];
+	int fd, status;
+	pid_t child;
 
 	while ((opt = getopt(argc, argv, "hb:p:")) != -1) {
 		switch (opt) {
@@ -270,24 +286,35 @@ int main(int argc, char *argv[])
 	write_file(DEMO_CGROUP "/cgroup.subtree_control", "+memory");
 	mkdir(DEMO_CGROUP "/hot", 0755);
 	mkdir(DEMO_CGROUP "/cold", 0755);
+	TEST_ASSERT(!pipe(ready) && !pipe(done), "pipe");
 
-	vm = memstress_create_vm(VM_MODE_DEFAULT, NR_VCPUS, bytes, 1,
-				 VM_MEM_SRC_ANONYMOUS, true);
-	memstress_set_write_percent(vm, 0);
-	memstress_start_vcpu_threads(NR_VCPUS, vcpu_fn);
+	printf("two VMs of one vCPU each, %.0f MiB of guest memory each; lru_gen/enabled = %s",
+	       mib(bytes / getpagesize()), buf);
+	fflush(stdout);
+	child = fork();
+	TEST_ASSERT(child >= 0, "fork");
+	if (!child) {
+		/* The cold VM: fault its memory in, then stay idle until told. */
+		close(ready[0]);
+		close(done[1]);
+		vm = start_vm(DEMO_CGROUP "/cold", bytes, &t_vcpu);
+		printf("cold VM faulted its memory in in %.3f s (memcg mglru-demo/cold)\n", t_vcpu);
+		fflush(stdout);
+		TEST_ASSERT(write(ready[1], "r", 1) == 1, "write");
+		TEST_ASSERT(read(done[0], buf, 1) == 0, "read");
+		stop_vm(vm);
+		exit(0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	TEST_ASSERT(read(ready[0], buf, 1) == 1, "the cold VM's process failed");
+	vm = start_vm(DEMO_CGROUP "/hot", bytes, &t_vcpu);
+	printf("hot VM faulted its memory in in %.3f s (memcg mglru-demo/hot)\n\n", t_vcpu);
 
-	printf("guest: %d vCPUs, %.0f MiB hot + %.0f MiB cold; lru_gen/enabled = %s",
-	       NR_VCPUS, mib(bytes / getpagesize()), mib(bytes / getpagesize()), buf);
-	enter_cgroup(DEMO_CGROUP "/hot");
-	t_vcpu = run_vcpus(true, false);
-	printf("faulted in hot memory in %.3f s (memcg mglru-demo/hot)\n", t_vcpu);
-	enter_cgroup(DEMO_CGROUP "/cold");
-	t_vcpu = run_vcpus(false, true);
-	printf("faulted in cold memory in %.3f s (memcg mglru-demo/cold)\n\n", t_vcpu);
-
-	printf("MiB of guest memory per generation (gen 0 = youngest) after each aging pass\n");
+	printf("MiB of guest memory per generation after each aging pass (max = newest;\n"
+	       "a pass puts what it finds young in max-1)\n");
 	printf("%-6s %-5s %8s %8s %8s %8s %8s %10s\n", "pass", "mem",
-	       "gen 0", "gen -1", "gen -2", "gen -3", "total", "aging ms");
+	       "max", "max-1", "max-2", "max-3", "total", "aging ms");
 	read_gens("/mglru-demo/hot", &hot);
 	read_gens("/mglru-demo/cold", &cold);
 	print_row("start", "hot", &hot, -1);
@@ -295,7 +322,7 @@ int main(int argc, char *argv[])
 	for (p = 1; p <= passes; p++) {
 		char label[16];
 
-		t_vcpu = run_vcpus(true, false);
+		t_vcpu = run_vcpu();
 		t_hot = age("/mglru-demo/hot");
 		t_cold = age("/mglru-demo/cold");
 		read_gens("/mglru-demo/hot", &hot);
@@ -304,11 +331,13 @@ int main(int argc, char *argv[])
 		print_row(label, "hot", &hot, t_hot);
 		print_row("", "cold", &cold, t_cold);
 	}
-	printf("\nhot memory in the youngest generation: %d%%, cold: %d%% (last hot-vCPU pass %.3f s)\n",
+	printf("\nfound young by the last pass: hot memory %d%%, cold memory %d%% (last hot-vCPU pass %.3f s)\n",
 	       young_pct(&hot), young_pct(&cold), t_vcpu);
 
-	memstress_join_vcpu_threads(NR_VCPUS);
-	memstress_destroy_vm(vm);
+	close(done[1]);
+	TEST_ASSERT(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+		    !WEXITSTATUS(status), "the cold VM's process failed");
+	stop_vm(vm);
 	enter_cgroup(CGROUP_ROOT);
 	rmdir(DEMO_CGROUP "/hot");
 	rmdir(DEMO_CGROUP "/cold");
