@@ -5,7 +5,7 @@ set -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build
-SRC=$BUILD/src			# the series work tree (branch 'series' on tag 'base')
+SRC=${RIG_SRC:-$BUILD/src}	# the series work tree (branch 'series' on tag 'base')
 BASE_SRC=$BUILD/base		# a detached worktree of tag 'base', for A/B builds
 OUTDIR=$BUILD/out
 LOGDIR=$BUILD/logs
