@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aging_lockstat: count how often KVM takes kvm->mmu_lock while MGLRU ages
+ * the memory of an idle VM. It is the check for "aging takes no mmu_lock".
+ *
+ * In a memcg of its own, a VM (memstress, anonymous memory, 100% writes)
+ * faults all its guest memory in and writes it; then the vCPUs stop (their
+ * threads wait in userspace, no KVM_RUN in progress). One aging pass runs
+ * as a warm-up, the vCPUs write all the memory once more (in the guest
+ * only: the pages are young in KVM's secondary MMU, not in the process's
+ * page tables) and stop again. Then, with lock_stat on and cleared, the
+ * tool runs P aging passes through /sys/kernel/debug/lru_gen and reads
+ * the acquisitions of the mmu_lock class from /proc/lock_stat (write: the
+ * "-W:" line, or the plain ":" line lock_stat prints when there were no
+ * read acquisitions; read: the "-R:" line; no line at all means none).
+ *
+ * The count proves something only if the aging consulted KVM: the first
+ * counted pass must have found at least 90% of the guest pages young.
+ * Linux 6.12 takes mmu_lock for write about once per page per pass (the
+ * clear_young notifier); a kernel whose aging takes no mmu_lock takes it
+ * zero times.
+ *
+ * Lock classes show in /proc/lock_stat only once they have statistics, so
+ * lock_stat is on from before the VM is created, and the mmu_lock class
+ * must be listed before the counted passes (else the parser is wrong).
+ * lock_stat is set back to its previous value at exit.
+ *
+ * Exit status: 0 when the run completed and met the expectation of -e
+ * (none: always); 1 when the aging found fewer than 90% of the guest pages
+ * young (the count proves nothing), when lock debugging got disabled, or
+ * when the count does not meet -e (zero: no write acquisition; many: at
+ * least one per two guest pages); 2 on a usage error; 4 (KSFT_SKIP) when
+ * the kernel lacks MGLRU, cgroup v2's memory controller or lock_stat; 254
+ * when a step fails (a selftest library assertion).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "lru_gen_util.h"
+#include "memstress.h"
+#include "processor.h"
+#include "test_util.h"
+
+#define LOCK_STAT_SYSCTL	"/proc/sys/kernel/lock_stat"
+#define LOCK_STAT_PROC		"/proc/lock_stat"
+/* A lock_stat class whose name contains this is KVM's mmu_lock. */
+#define MMU_LOCK_CLASS		"mmu_lock"
+/* The counted aging must find at least this share of guest pages young. */
+#define YOUNG_MIN_PCT		90
+/* -e many: at least this share of guest pages in write acquisitions. */
+#define MANY_MIN_PCT		50
+
+enum expect {
+	EXPECT_NONE,
+	EXPECT_ZERO,
+	EXPECT_MANY,
+};
+
+struct mmu_lock_stat {
+	unsigned long write;
+	unsigned long read;
+	/* lock_stat lines of the mmu_lock class found */
+	int nr_lines;
+	/* the column of "acquisitions" after the class name */
+	int acq_col;
+	/* "lock debugging disabled": lock_stat counts nothing */
+	bool debug_off;
+};
+
+static int nr_vcpus = 2;
+static int iteration;
+static int vcpu_done[KVM_MAX_VCPUS];
+
+static char *test_memcg;
+/* lock_stat's value before this tool changed it; -1: not changed */
+static int saved_lock_stat = -1;
+
+/* The vCPU thread: one pass over its guest memory per iteration. */
+static void vcpu_fn(struct memstress_vcpu_args *vcpu_args)
+{
+	int cur = 0;
+
+	while (!READ_ONCE(memstress_args.stop_vcpus)) {
+		if (READ_ONCE(iteration) == cur) {
+			usleep(100);
+			continue;
+		}
+		cur = READ_ONCE(iteration);
+		vcpu_run(vcpu_args->vcpu);
+		TEST_ASSERT_EQ(get_ucall(vcpu_args->vcpu, NULL), UCALL_SYNC);
+		WRITE_ONCE(vcpu_done[vcpu_args->vcpu_idx], cur);
+	}
+}
+
+/*
+ * Let every vCPU write all its memory once and wait until they are back
+ * in userspace. The wait sleeps: under emulation a spinning thread steals
+ * the vCPUs' time.
+ */
+static double run_vcpus(void)
+{
+	struct timespec t0, t;
+	int next, i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	next = ++iteration;
+	for (i = 0; i < nr_vcpus; i++) {
+		while (READ_ONCE(vcpu_done[i]) != next)
+			usleep(100);
+	}
+	t = timespec_elapsed(t0);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static double age(struct lru_gen_memcg *stats)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	lru_gen_age(test_memcg, stats);
+	t = timespec_elapsed(t0);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open %s", path);
+	TEST_ASSERT(write(fd, s, strlen(s)) == (ssize_t)strlen(s),
+		    "write '%s' to %s", s, path);
+	close(fd);
+}
+
+static int read_lock_stat_sysctl(void)
+{
+	int val = -1;
+	FILE *f = fopen(LOCK_STAT_SYSCTL, "r");
+
+	TEST_ASSERT(f, "open " LOCK_STAT_SYSCTL);
+	TEST_ASSERT(fscanf(f, "%d", &val) == 1, "read " LOCK_STAT_SYSCTL);
+	fclose(f);
+	return val;
+}
+
+/* At exit, also after a failed assertion: leave no memcg, restore lock_stat. */
+static void cleanup(void)
+{
+	char val[16];
+	int fd;
+
+	if (test_memcg && memcg_destroy(test_memcg)) {
+		free(test_memcg);
+		test_memcg = NULL;
+	}
+	if (saved_lock_stat >= 0) {
+		snprintf(val, sizeof(val), "%d", saved_lock_stat);
+		fd = open(LOCK_STAT_SYSCTL, O_WRONLY);
+		if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+			printf("Could not set %s back to %s: %s\n",
+			       LOCK_STAT_SYSCTL, val, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		saved_lock_stat = -1;
+	}
+}
+
+/*
+ * The column of "acquisitions" among the columns after "class name" in the
+ * header of /proc/lock_stat, or -1 if @line is not the header.
+ */
+static int acquisitions_column(const char *line)
+{
+	const char *p = strstr(line, "class name");
+	char buf[512], *tok, *save;
+	int col = 0;
+
+	if (!p)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", p + strlen("class name"));
+	for (tok = strtok_r(buf, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save), col++) {
+		if (!strcmp(tok, "acquisitions"))
+			return col;
+	}
+	return -1;
+}
+
+/*
+ * If @line is a statistics line of /proc/lock_stat ("NAME:" or "NAME-W:"
+ * or "NAME-R:", then numbers only), cut it after NAME and return the
+ * number in column @col after the colon in *@val. Contention point lines
+ * ("NAME count [<ip>] symbol") and separators are not.
+ */
+static bool parse_stats_line(char *line, int col, unsigned long *val)
+{
+	char *colon = strrchr(line, ':'), *p, *end;
+	int n = 0;
+
+	if (!colon)
+		return false;
+	for (p = colon + 1; ; p = end, n++) {
+		p += strspn(p, " \t\n");
+		if (!*p)
+			break;
+		if (n == col)
+			*val = strtoul(p, NULL, 10);
+		strtod(p, &end);
+		if (end == p || !strchr(" \t\n", *end))
+			return false;
+	}
+	if (n <= col)
+		return false;
+	*colon = '\0';
+	return true;
+}
+
+/* Sum the acquisitions of the mmu_lock class, printing what was parsed. */
+static void read_mmu_lock_stat(const char *when, struct mmu_lock_stat *s)
+{
+	char *line = NULL, *name, copy[512];
+	unsigned long acq = 0;
+	size_t size = 0;
+	size_t len;
+	bool read;
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	s->acq_col = -1;
+	f = fopen(LOCK_STAT_PROC, "r");
+	TEST_ASSERT(f, "open " LOCK_STAT_PROC);
+	while (getline(&line, &size, f) > 0) {
+		if (strstr(line, "lock debugging disabled"))
+			s->debug_off = true;
+		if (s->acq_col < 0) {
+			s->acq_col = acquisitions_column(line);
+			continue;
+		}
+		snprintf(copy, sizeof(copy), "%s", line);
+		copy[strcspn(copy, "\n")] = '\0';
+		if (!parse_stats_line(line, s->acq_col, &acq))
+			continue;
+		name = line + strspn(line, " \t");
+		if (!strstr(name, MMU_LOCK_CLASS))
+			continue;
+		len = strlen(name);
+		read = len > 2 && !strcmp(name + len - 2, "-R");
+		printf("  %s: '%s'\n", when, copy + strspn(copy, " "));
+		printf("  %s: class '%s', %s acquisitions (column %d after the name, from the header) = %lu\n",
+		       when, name, read ? "read" : "write", s->acq_col + 1, acq);
+		if (read)
+			s->read += acq;
+		else
+			s->write += acq;
+		s->nr_lines++;
+	}
+	free(line);
+	fclose(f);
+	TEST_ASSERT(s->acq_col >= 0,
+		    "no header with an \"acquisitions\" column in " LOCK_STAT_PROC);
+	if (!s->nr_lines)
+		printf("  %s: no %s entry in %s: 0 acquisitions\n", when,
+		       MMU_LOCK_CLASS, LOCK_STAT_PROC);
+}
+
+static void help(const char *name, int status)
+{
+	printf("usage: %s [-v vcpus] [-b vcpu_bytes] [-p passes] [-e zero|many]\n", name);
+	printf(" -v: vCPUs, default 2\n");
+	printf(" -b: guest memory of each vCPU, default 16M\n");
+	printf(" -p: counted aging passes, default 3\n");
+	printf(" -e: expected mmu_lock write acquisitions: zero, or many (at\n"
+	       "     least one per %d guest pages); without -e, just report\n",
+	       100 / MANY_MIN_PCT);
+	exit(status);
+}
+
+static void require(bool ok, const char *why)
+{
+	if (!ok) {
+		print_skip("%s", why);
+		exit(KSFT_SKIP);
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	uint64_t bytes = 16 << 20;
+	enum expect expect = EXPECT_NONE;
+	unsigned long guest_pages, total = 0, young = 0, other, young_guest;
+	struct mmu_lock_stat before, after;
+	struct lru_gen_memcg stats;
+	int passes = 3, opt, p, ret = 0;
+	double secs, aging_secs = 0;
+	struct kvm_vm *vm;
+	char name[64];
+
+	while ((opt = getopt(argc, argv, "hv:b:p:e:")) != -1) {
+		switch (opt) {
+		case 'v':
+			nr_vcpus = atoi_positive("Number of vCPUs", optarg);
+			break;
+		case 'b':
+			bytes = parse_size(optarg);
+			break;
+		case 'p':
+			passes = atoi_positive("Number of passes", optarg);
+			break;
+		case 'e':
+			if (!strcmp(optarg, "zero"))
+				expect = EXPECT_ZERO;
+			else if (!strcmp(optarg, "many"))
+				expect = EXPECT_MANY;
+			else
+				help(argv[0], 2);
+			break;
+		case 'h':
+			help(argv[0], 0);
+			break;
+		default:
+			help(argv[0], 2);
+		}
+	}
+	if (optind < argc || nr_vcpus > KVM_MAX_VCPUS)
+		help(argv[0], 2);
+
+	if (!lru_gen_usable()) {
+		print_skip("MGLRU is not on with its mm walk (%s is 0x%x, needs 0x%x), or %s is not writable",
+			   LRU_GEN_ENABLED_PATH, lru_gen_capabilities(),
+			   LRU_GEN_CORE | LRU_GEN_MM_WALK, LRU_GEN_DEBUGFS);
+		exit(KSFT_SKIP);
+	}
+	require(memcg_v2_usable(),
+		"cgroup v2 with the memory controller is not mounted at " CGROUP_V2_ROOT);
+	require(!access(LOCK_STAT_PROC, R_OK | W_OK) &&
+		!access(LOCK_STAT_SYSCTL, R_OK | W_OK),
+		LOCK_STAT_PROC " or " LOCK_STAT_SYSCTL " is missing (CONFIG_LOCK_STAT?)");
+
+	atexit(cleanup);
+	/* On from the start, so that the mmu_lock class has statistics. */
+	saved_lock_stat = read_lock_stat_sysctl();
+	write_file(LOCK_STAT_SYSCTL, "1");
+
+	snprintf(name, sizeof(name), "aging_lockstat-%d", getpid());
+	test_memcg = memcg_create(name);
+	memcg_enter(test_memcg);
+
+	vm = memstress_create_vm(VM_MODE_DEFAULT, nr_vcpus, bytes, 1,
+				 VM_MEM_SRC_ANONYMOUS, true);
+	/* Writes: a read fault of untouched anonymous memory maps the zero page. */
+	memstress_set_write_percent(vm, 100);
+	guest_pages = memstress_args.size / getpagesize();
+	printf("%d vCPUs x %" PRIu64 " MiB: %lu guest pages, memcg %s, %d counted aging passes\n",
+	       nr_vcpus, bytes >> 20, guest_pages, test_memcg, passes);
+
+	memstress_start_vcpu_threads(nr_vcpus, vcpu_fn);
+	secs = run_vcpus();
+	printf("vCPUs faulted in and wrote their memory in %.3f s\n", secs);
+
+	lru_gen_read_memcg(test_memcg, &stats);
+	TEST_ASSERT(lru_gen_sum_pages(&stats) >= guest_pages * YOUNG_MIN_PCT / 100,
+		    "memcg %s holds %lu pages, fewer than the guest's %lu: the guest memory is not charged to it",
+		    test_memcg, lru_gen_sum_pages(&stats), guest_pages);
+
+	secs = age(&stats);
+	printf("warm-up aging pass: %.3f s\n", secs);
+	secs = run_vcpus();
+	printf("vCPUs wrote their memory again in %.3f s (young in KVM's MMU only)\n", secs);
+
+	read_mmu_lock_stat("before clearing", &before);
+	TEST_ASSERT(before.nr_lines,
+		    "no %s class in %s although lock_stat was on while the VM faulted its memory in: the parser does not match the kernel's output",
+		    MMU_LOCK_CLASS, LOCK_STAT_PROC);
+
+	write_file(LOCK_STAT_SYSCTL, "1");
+	write_file(LOCK_STAT_PROC, "0");
+	for (p = 1; p <= passes; p++) {
+		aging_secs += age(&stats);
+		if (p == 1) {
+			young = lru_gen_sum_pages_found_young(&stats);
+			total = lru_gen_sum_pages(&stats);
+		}
+	}
+	read_mmu_lock_stat("after aging", &after);
+	printf("counted aging: %d passes in %.3f s\n", passes, aging_secs);
+
+	/*
+	 * The memcg also holds pages that are not guest memory (the VM's other
+	 * memslot, the threads' stacks): count them all as young, so the
+	 * guest pages found young are a lower bound.
+	 */
+	other = total > guest_pages ? total - guest_pages : 0;
+	young_guest = young > other ? young - other : 0;
+	printf("\nSUMMARY: guest pages %lu; found young by the first counted pass %lu of %lu memcg pages, guest pages young >= %lu (%.1f%%); mmu_lock write acquisitions %lu, read acquisitions %lu",
+	       guest_pages, young, total, young_guest,
+	       young_guest * 100.0 / guest_pages, after.write, after.read);
+	if (young_guest)
+		printf("; write acquisitions per young page %.2f (%.2f per pass)\n",
+		       (double)after.write / young_guest,
+		       (double)after.write / young_guest / passes);
+	else
+		printf("; write acquisitions per young page n/a\n");
+
+	memstress_join_vcpu_threads(nr_vcpus);
+	memstress_destroy_vm(vm);
+	cleanup();
+
+	if (after.debug_off || before.debug_off) {
+		printf("RESULT: FAIL: lock debugging got disabled (see the kernel log): lock_stat counted nothing\n");
+		return 1;
+	}
+	if (young_guest * 100 < guest_pages * YOUNG_MIN_PCT) {
+		printf("RESULT: FAIL: only %lu of %lu guest pages found young (want >= %d%%): aging did not see the guest accesses, so the count proves nothing\n",
+		       young_guest, guest_pages, YOUNG_MIN_PCT);
+		return 1;
+	}
+	switch (expect) {
+	case EXPECT_ZERO:
+		ret = after.write != 0;
+		printf("RESULT: %s: %lu mmu_lock write acquisitions while aging (want 0)\n",
+		       ret ? "FAIL" : "PASS", after.write);
+		break;
+	case EXPECT_MANY:
+		ret = after.write * 100 < guest_pages * MANY_MIN_PCT;
+		printf("RESULT: %s: %lu mmu_lock write acquisitions while aging (want >= %d%% of %lu guest pages)\n",
+		       ret ? "FAIL" : "PASS", after.write, MANY_MIN_PCT, guest_pages);
+		break;
+	case EXPECT_NONE:
+		break;
+	}
+	return ret;
+}
