@@ -8,7 +8,7 @@ RUN_ARGS ?= -b 64M -p 4
 S := scripts
 BZIMAGE = build/out/kernel-$(KERNEL)-$(FLAVOUR)/arch/x86/boot/bzImage
 
-.PHONY: help deps src export kernel selftests initramfs demo run check clean
+.PHONY: help deps src export kernel selftests initramfs demo run lockstat bench check clean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -46,6 +46,20 @@ demo: selftests
 run: kernel demo initramfs
 	@$(S)/vm --kernel $(KERNEL) --flavour $(FLAVOUR) --mmu $(MMU) --timeout 1200 -- \
 		$(CURDIR)/build/out/tools-$(KERNEL)/mglru_demo $(RUN_ARGS)
+
+## lockstat   count kvm->mmu_lock write acquisitions while MGLRU ages an
+##            idle VM (KERNEL=series|base, MMU=tdp|shadow|legacy)
+lockstat: kernel selftests initramfs
+	@$(MAKE) -s -C tools/aging-lockstat KERNEL=series
+	@$(S)/vm --kernel $(KERNEL) --flavour debug --mmu $(MMU) --timeout 600 -- \
+		$(CURDIR)/build/out/tools-series/aging_lockstat
+
+## bench      A/B timing of aging on a running VM: base vs series, perf
+##            flavour, TDP and shadow MMU (table in build/out/bench/)
+bench: src selftests initramfs
+	@$(S)/build-kernel --kernel series --flavour perf
+	@$(S)/build-kernel --kernel base --flavour perf
+	@$(S)/bench-aging
 
 ## check      all tests; KTAP in out/check/results.ktap, last line "N passed, M failed"
 check:
