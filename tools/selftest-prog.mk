@@ -1,0 +1,35 @@
+# Build one C program, PROG (from PROG.c), against the work tree's KVM
+# selftest library (kvm_util, memstress, lru_gen_util): the objects
+# scripts/build-selftests left in SELFTESTS. Included by the Makefiles of
+# tools/mglru-demo and tools/aging-lockstat, which set PROG.
+ROOT      ?= $(abspath ../..)
+KERNEL    ?= series
+KSRC      ?= $(ROOT)/build/src
+SELFTESTS ?= $(ROOT)/build/out/selftests-$(KERNEL)
+HDR       ?= $(ROOT)/build/out/headers-$(KERNEL)/usr/include
+OUT       ?= $(ROOT)/build/out/tools-$(KERNEL)
+KVM       := $(KSRC)/tools/testing/selftests/kvm
+
+CC       := ccache gcc
+CFLAGS   := -O2 -g -std=gnu99 -Wall -Wstrict-prototypes -D_GNU_SOURCE -DCONFIG_64BIT \
+	    -fno-stack-protector -fno-PIE -fno-strict-aliasing -march=x86-64-v2 \
+	    -I$(KSRC)/tools/include -I$(KSRC)/tools/arch/x86/include \
+	    -I$(KVM)/include -I$(KVM)/include/x86_64 -I$(KSRC)/tools/testing/selftests \
+	    -isystem $(HDR)
+LDFLAGS  := -static -pthread -no-pie
+LIBKVM    = $(wildcard $(SELFTESTS)/lib/*.o $(SELFTESTS)/lib/x86_64/*.o)
+
+all: $(OUT)/$(PROG)
+
+$(OUT)/$(PROG): $(PROG).c $(SELFTESTS)/lib/kvm_util.o
+	@mkdir -p $(OUT)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBKVM) -ldl -o $@
+
+$(SELFTESTS)/lib/kvm_util.o:
+	@echo "no KVM selftest library in $(SELFTESTS): run scripts/build-selftests --kernel $(KERNEL)" >&2
+	@false
+
+clean:
+	rm -f $(OUT)/$(PROG)
+
+.PHONY: all clean
