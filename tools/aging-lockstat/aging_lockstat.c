@@ -79,7 +79,7 @@ static int nr_vcpus = 2;
 static int iteration;
 static int vcpu_done[KVM_MAX_VCPUS];
 
-static char *test_memcg;
+static const char *test_memcg;
 /* lock_stat's value before this tool changed it; -1: not changed */
 static int saved_lock_stat = -1;
 
@@ -157,10 +157,7 @@ static void cleanup(void)
 	char val[16];
 	int fd;
 
-	if (test_memcg && memcg_destroy(test_memcg)) {
-		free(test_memcg);
-		test_memcg = NULL;
-	}
+	memcg_remove_created();
 	if (saved_lock_stat >= 0) {
 		snprintf(val, sizeof(val), "%d", saved_lock_stat);
 		fd = open(LOCK_STAT_SYSCTL, O_WRONLY);

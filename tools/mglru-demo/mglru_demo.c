@@ -4,60 +4,53 @@
  * memory, and what an aging pass costs.
  *
  * Two processes, each with a VM of one vCPU (memstress): the "hot" one in
- * memcg DEMO/hot, the "cold" one in DEMO/cold. Both fault their guest
- * memory in once. Then, every pass, the hot vCPU touches its memory again
- * (in the guest only: the accesses set Accessed bits in KVM's secondary
- * MMU, never in the process's page tables), the cold one stays idle, and
- * MGLRU ages both memcgs through /sys/kernel/debug/lru_gen. (Two
+ * memcg mglru-demo/hot, the "cold" one in mglru-demo/cold. Both fault their
+ * guest memory in once. Then, every pass, the hot vCPU touches its memory
+ * again (in the guest only: the accesses set Accessed bits in KVM's
+ * secondary MMU, never in the process's page tables), the cold one stays
+ * idle, and MGLRU ages both memcgs through /sys/kernel/debug/lru_gen. (Two
  * processes, because MGLRU's aging walks the page tables of the mms that
  * belong to the memcg it ages.) The table shows how much of each memcg's
  * memory sits in each generation after each pass, newest first, and how
- * long each aging pass took. An aging pass moves the pages it finds young
- * into the generation that was the newest when it started ("max-1" once
- * it is done) and opens a new, empty one ("max").
+ * long each aging pass took (with the reads of lru_gen around it). An
+ * aging pass moves the pages it finds young into the generation that was
+ * the newest when it started ("max-1" once it is done) and opens a new,
+ * empty one ("max").
  *
  * If aging consults KVM, hot memory is found young every pass and cold
  * memory drifts to the oldest generation; if it does not, both drift.
+ * Counts are of every NUMA node; each node's generations are counted from
+ * its own newest, and every pass ages every node (lru_gen_util).
  *
  * Exit status: 0 when the run completed and hot and cold ended up apart
  * (most hot memory found young by the last pass, most cold memory not), 1
- * when they did not, 4 (KSFT_SKIP) when the kernel lacks a feature.
+ * when they did not or a memcg could not be removed, 4 (KSFT_SKIP) when
+ * the kernel lacks a feature, 254 when a step fails (a selftest library
+ * assertion).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "lru_gen_util.h"
 #include "memstress.h"
 #include "processor.h"
 #include "test_util.h"
 
-#define LRU_GEN_DEBUGFS		"/sys/kernel/debug/lru_gen"
-#define LRU_GEN_ENABLED		"/sys/kernel/mm/lru_gen/enabled"
-#define CGROUP_ROOT		"/sys/fs/cgroup"
-#define DEMO_CGROUP		CGROUP_ROOT "/mglru-demo"
-#define MAX_NR_GENS		4
+/* The demo's memcgs, below CGROUP_V2_ROOT. */
+#define DEMO_MEMCG		"mglru-demo"
+#define HOT_MEMCG		DEMO_MEMCG "/hot"
+#define COLD_MEMCG		DEMO_MEMCG "/cold"
 /* "Apart" means at least this share of hot memory found young... */
 #define HOT_YOUNG_PCT		90
 /* ...and at most this share of cold memory there, after the last pass. */
 #define COLD_YOUNG_PCT		10
-
-struct gens {
-	int memcg_id;
-	unsigned long max_seq;
-	unsigned long min_seq;
-	/* anon pages of node 0, indexed by max_seq - seq */
-	unsigned long pages[MAX_NR_GENS];
-	unsigned long total;
-};
 
 static int iteration;
 static int vcpu_done;
@@ -79,24 +72,6 @@ static void vcpu_fn(struct memstress_vcpu_args *vcpu_args)
 	}
 }
 
-static void write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-
-	TEST_ASSERT(fd >= 0, "open %s", path);
-	TEST_ASSERT(write(fd, s, strlen(s)) == (ssize_t)strlen(s), "write '%s' to %s", s, path);
-	close(fd);
-}
-
-static void enter_cgroup(const char *cg)
-{
-	char path[256], pid[32];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	write_file(path, pid);
-}
-
 /*
  * Let the vCPU write all its memory once and wait for it. The wait sleeps:
  * under emulation a spinning thread steals the vCPU's time.
@@ -114,12 +89,12 @@ static double run_vcpu(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Create this process's VM in the memcg at @cg and fault its memory in. */
-static struct kvm_vm *start_vm(const char *cg, uint64_t bytes, double *secs)
+/* Create this process's VM in the memcg at @memcg and fault its memory in. */
+static struct kvm_vm *start_vm(const char *memcg, uint64_t bytes, double *secs)
 {
 	struct kvm_vm *vm;
 
-	enter_cgroup(cg);
+	memcg_enter(memcg);
 	vm = memstress_create_vm(VM_MODE_DEFAULT, 1, bytes, 1, VM_MEM_SRC_ANONYMOUS, true);
 	/* Writes: a read fault of untouched anonymous memory maps the zero page. */
 	memstress_set_write_percent(vm, 100);
@@ -134,74 +109,13 @@ static void stop_vm(struct kvm_vm *vm)
 	memstress_destroy_vm(vm);
 }
 
-/* Parse lru_gen for the memcg at @cg_path (relative to the cgroup root). */
-static void read_gens(const char *cg_path, struct gens *g)
-{
-	FILE *f = fopen(LRU_GEN_DEBUGFS, "r");
-	char line[512], path[256];
-	bool in_memcg = false, in_node = false;
-	unsigned long seq, age, anon, file;
-	int id, nid;
-
-	TEST_ASSERT(f, "open " LRU_GEN_DEBUGFS);
-	memset(g, 0, sizeof(*g));
-	g->memcg_id = -1;
-	g->min_seq = ~0UL;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "memcg %d %255s", &id, path) == 2) {
-			in_memcg = !strcmp(path, cg_path);
-			in_node = false;
-			if (in_memcg)
-				g->memcg_id = id;
-		} else if (sscanf(line, " node %d", &nid) == 1) {
-			in_node = in_memcg && nid == 0;
-		} else if (sscanf(line, " %lu %lu %lu %lu", &seq, &age, &anon, &file) == 4) {
-			if (!in_node)
-				continue;
-			if (seq > g->max_seq)
-				g->max_seq = seq;
-			if (seq < g->min_seq)
-				g->min_seq = seq;
-		} else if (in_memcg && line[0] != '\n') {
-			TEST_FAIL("unexpected line in " LRU_GEN_DEBUGFS ": '%s'", line);
-		}
-	}
-	fclose(f);
-	TEST_ASSERT(g->memcg_id >= 0, "memcg %s not in " LRU_GEN_DEBUGFS, cg_path);
-
-	/* Second pass: now that max_seq is known, file the counts. */
-	f = fopen(LRU_GEN_DEBUGFS, "r");
-	TEST_ASSERT(f, "open " LRU_GEN_DEBUGFS);
-	in_memcg = in_node = false;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "memcg %d %255s", &id, path) == 2) {
-			in_memcg = !strcmp(path, cg_path);
-			in_node = false;
-		} else if (sscanf(line, " node %d", &nid) == 1) {
-			in_node = in_memcg && nid == 0;
-		} else if (in_node &&
-			   sscanf(line, " %lu %lu %lu %lu", &seq, &age, &anon, &file) == 4) {
-			TEST_ASSERT(g->max_seq - seq < MAX_NR_GENS, "more than %d generations",
-				    MAX_NR_GENS);
-			g->pages[g->max_seq - seq] += anon;
-			g->total += anon;
-		}
-	}
-	fclose(f);
-}
-
-/* One aging pass on @cg_path's memcg, node 0; returns its time in seconds. */
-static double age(const char *cg_path)
+/* One aging pass on every node of @memcg; returns its time in seconds. */
+static double age(const char *memcg, struct lru_gen_memcg *stats)
 {
 	struct timespec t0, t;
-	struct gens g;
-	char cmd[128];
 
-	read_gens(cg_path, &g);
-	/* "+ memcg_id node_id max_gen_nr can_swap force_scan" */
-	snprintf(cmd, sizeof(cmd), "+ %d 0 %lu 1 1", g.memcg_id, g.max_seq);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	write_file(LRU_GEN_DEBUGFS, cmd);
+	lru_gen_age(memcg, stats);
 	t = timespec_elapsed(t0);
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
@@ -211,23 +125,26 @@ static double mib(unsigned long pages)
 	return pages * (double)getpagesize() / (1 << 20);
 }
 
-static void print_row(const char *label, const char *what, struct gens *g, double secs)
+static void print_row(const char *label, const char *what,
+		      const struct lru_gen_memcg *stats, double secs)
 {
 	int i;
 
 	printf("%-6s %-5s", label, what);
-	for (i = 0; i < MAX_NR_GENS; i++)
-		printf(" %8.1f", mib(g->pages[i]));
-	printf(" %8.1f", mib(g->total));
+	for (i = 0; i < LRU_GEN_MAX_NR_GENS; i++)
+		printf(" %8.1f", mib(lru_gen_sum_pages_nth_newest(stats, i)));
+	printf(" %8.1f", mib(lru_gen_sum_pages(stats)));
 	if (secs >= 0)
 		printf(" %10.3f", secs * 1000);
 	printf("\n");
 }
 
-/* Share of @g's pages that the last aging pass found young. */
-static int young_pct(struct gens *g)
+/* Share of @stats' pages that the last aging pass found young. */
+static int young_pct(const struct lru_gen_memcg *stats)
 {
-	return g->total ? (int)(g->pages[1] * 100 / g->total) : 0;
+	unsigned long total = lru_gen_sum_pages(stats);
+
+	return total ? (int)(lru_gen_sum_pages_found_young(stats) * 100 / total) : 0;
 }
 
 static void help(const char *name)
@@ -238,10 +155,10 @@ static void help(const char *name)
 	exit(0);
 }
 
-static void require(const char *path, const char *what)
+static void require(bool ok, const char *why)
 {
-	if (access(path, F_OK)) {
-		print_skip("%s: %s is missing", what, path);
+	if (!ok) {
+		print_skip("%s", why);
 		exit(KSFT_SKIP);
 	}
 }
@@ -250,12 +167,13 @@ int main(int argc, char *argv[])
 {
 	uint64_t bytes = 64 << 20;
 	int passes = 4, opt, p;
-	struct kvm_vm *vm;
-	struct gens hot, cold;
+	const char *hot_memcg, *cold_memcg;
+	struct lru_gen_memcg hot, cold;
 	double t_hot, t_cold, t_vcpu;
-	char buf[16] = {};
+	struct kvm_vm *vm;
 	int ready[2], done[2];
-	int fd, status;
+	char buf[1];
+	int status;
 	pid_t child;
 
 	while ((opt = getopt(argc, argv, "hb:p:")) != -1) {
@@ -271,25 +189,19 @@ int main(int argc, char *argv[])
 		}
 	}
 
-	require(LRU_GEN_DEBUGFS, "MGLRU debugfs");
-	require(CGROUP_ROOT "/cgroup.controllers", "cgroup v2");
-	fd = open(LRU_GEN_ENABLED, O_RDONLY);
-	TEST_ASSERT(fd >= 0, "open " LRU_GEN_ENABLED);
-	TEST_ASSERT(read(fd, buf, sizeof(buf) - 1) > 0, "read " LRU_GEN_ENABLED);
-	close(fd);
-	if (!(strtoul(buf, NULL, 0) & 1)) {
-		print_skip("MGLRU is disabled (%s = %s)", LRU_GEN_ENABLED, buf);
-		exit(KSFT_SKIP);
-	}
+	require(lru_gen_usable(), "MGLRU is not on with its mm walk, or " LRU_GEN_DEBUGFS
+		" is missing");
+	require(memcg_v2_usable(),
+		"cgroup v2 with the memory controller is not mounted at " CGROUP_V2_ROOT);
 
-	mkdir(DEMO_CGROUP, 0755);
-	write_file(DEMO_CGROUP "/cgroup.subtree_control", "+memory");
-	mkdir(DEMO_CGROUP "/hot", 0755);
-	mkdir(DEMO_CGROUP "/cold", 0755);
+	/* Removed at exit, or by memcg_remove_created() below. */
+	memcg_create(DEMO_MEMCG);
+	hot_memcg = memcg_create(HOT_MEMCG);
+	cold_memcg = memcg_create(COLD_MEMCG);
 	TEST_ASSERT(!pipe(ready) && !pipe(done), "pipe");
 
-	printf("two VMs of one vCPU each, %.0f MiB of guest memory each; lru_gen/enabled = %s",
-	       mib(bytes / getpagesize()), buf);
+	printf("two VMs of one vCPU each, %.0f MiB of guest memory each; lru_gen/enabled = 0x%04x\n",
+	       mib(bytes / getpagesize()), lru_gen_capabilities());
 	fflush(stdout);
 	child = fork();
 	TEST_ASSERT(child >= 0, "fork");
@@ -297,8 +209,8 @@ int main(int argc, char *argv[])
 		/* The cold VM: fault its memory in, then stay idle until told. */
 		close(ready[0]);
 		close(done[1]);
-		vm = start_vm(DEMO_CGROUP "/cold", bytes, &t_vcpu);
-		printf("cold VM faulted its memory in in %.3f s (memcg mglru-demo/cold)\n", t_vcpu);
+		vm = start_vm(cold_memcg, bytes, &t_vcpu);
+		printf("cold VM faulted its memory in in %.3f s (memcg %s)\n", t_vcpu, cold_memcg);
 		fflush(stdout);
 		TEST_ASSERT(write(ready[1], "r", 1) == 1, "write");
 		TEST_ASSERT(read(done[0], buf, 1) == 0, "read");
@@ -308,25 +220,23 @@ int main(int argc, char *argv[])
 	close(ready[1]);
 	close(done[0]);
 	TEST_ASSERT(read(ready[0], buf, 1) == 1, "the cold VM's process failed");
-	vm = start_vm(DEMO_CGROUP "/hot", bytes, &t_vcpu);
-	printf("hot VM faulted its memory in in %.3f s (memcg mglru-demo/hot)\n\n", t_vcpu);
+	vm = start_vm(hot_memcg, bytes, &t_vcpu);
+	printf("hot VM faulted its memory in in %.3f s (memcg %s)\n\n", t_vcpu, hot_memcg);
 
 	printf("MiB of guest memory per generation after each aging pass (max = newest;\n"
 	       "a pass puts what it finds young in max-1)\n");
 	printf("%-6s %-5s %8s %8s %8s %8s %8s %10s\n", "pass", "mem",
 	       "max", "max-1", "max-2", "max-3", "total", "aging ms");
-	read_gens("/mglru-demo/hot", &hot);
-	read_gens("/mglru-demo/cold", &cold);
+	lru_gen_read_memcg(hot_memcg, &hot);
+	lru_gen_read_memcg(cold_memcg, &cold);
 	print_row("start", "hot", &hot, -1);
 	print_row("", "cold", &cold, -1);
 	for (p = 1; p <= passes; p++) {
 		char label[16];
 
 		t_vcpu = run_vcpu();
-		t_hot = age("/mglru-demo/hot");
-		t_cold = age("/mglru-demo/cold");
-		read_gens("/mglru-demo/hot", &hot);
-		read_gens("/mglru-demo/cold", &cold);
+		t_hot = age(hot_memcg, &hot);
+		t_cold = age(cold_memcg, &cold);
 		snprintf(label, sizeof(label), "%d", p);
 		print_row(label, "hot", &hot, t_hot);
 		print_row("", "cold", &cold, t_cold);
@@ -338,10 +248,10 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 		    !WEXITSTATUS(status), "the cold VM's process failed");
 	stop_vm(vm);
-	enter_cgroup(CGROUP_ROOT);
-	rmdir(DEMO_CGROUP "/hot");
-	rmdir(DEMO_CGROUP "/cold");
-	rmdir(DEMO_CGROUP);
+	if (!memcg_remove_created()) {
+		printf("RESULT: FAIL: the demo's memcgs could not be removed\n");
+		return 1;
+	}
 
 	if (young_pct(&hot) >= HOT_YOUNG_PCT && young_pct(&cold) <= COLD_YOUNG_PCT) {
 		printf("RESULT: aging told hot guest memory from cold\n");
