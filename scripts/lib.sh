@@ -6,7 +6,8 @@ set -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build
 SRC=${RIG_SRC:-$BUILD/src}	# the series work tree (branch 'series' on tag 'base')
-BASE_SRC=$BUILD/base		# a detached worktree of tag 'base', for A/B builds
+BASE_SRC=${RIG_BASE_SRC:-$BUILD/base}	# a detached worktree of tag 'base', for A/B builds
+PATCHES=${RIG_PATCHES:-$ROOT/patches}	# the series: format-patch files + 'series'
 OUTDIR=$BUILD/out
 LOGDIR=$BUILD/logs
 PIN=$ROOT/base/linux-source.pin
@@ -25,6 +26,70 @@ PROG=${PROG:-$(basename "$0")}
 say()  { printf '%s: %s\n' "$PROG" "$*" >&2; }
 warn() { printf '%s: WARNING: %s\n' "$PROG" "$*" >&2; }
 die()  { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+# rig_help: print the script's header comment (from line 2 to the first
+# line that is not a comment), the script's --help.
+rig_help() { awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"; }
+
+# usage_die MESSAGE: a command-line error: the message, how to get help,
+# exit status 2.
+usage_die() {
+	printf '%s: error: %s\n' "$PROG" "$*" >&2
+	printf '%s: usage: %s\n' "$PROG" "$(rig_help | sed -n '1{s/: .*//;p}')" >&2
+	printf '%s: see %s --help\n' "$PROG" "$0" >&2
+	exit 2
+}
+
+# need_arg "$@": in an option loop, before 'shift 2': fail with a usage
+# message when the option in $1 has no value (none left, or the next word
+# is another option).
+need_arg() {
+	[ $# -ge 2 ] && [ -n "$2" ] && case $2 in -*) false ;; esac ||
+		usage_die "option $1 needs a value"
+}
+
+# Cleanup on exit. at_exit CMD: run CMD (eval'ed) when the script exits,
+# also on Ctrl-C (INT), TERM and HUP, latest registered first. Scripts use
+# this instead of 'trap ... EXIT', which would replace the others.
+_rig_at_exit=()
+at_exit() { _rig_at_exit+=("$*"); }
+_rig_run_exit() {
+	local i
+	_rl_stop
+	for ((i = ${#_rig_at_exit[@]} - 1; i >= 0; i--)); do
+		eval "${_rig_at_exit[i]}"
+	done
+	_rig_at_exit=()
+}
+trap _rig_run_exit EXIT
+trap 'say "interrupted"; exit 130' INT
+trap 'say "terminated"; exit 143' TERM
+trap 'exit 129' HUP
+
+# rig_lock: take this clone's lock, build/rig.lock, for this process and
+# everything it starts (they inherit it, and RIG_LOCKED, the clone's
+# build/ directory, tells the scripts and makes they start that they hold
+# it: their rig_lock returns at once). A second 'make check', 'make run', ... in
+# the same clone is refused, naming the holder; with RIG_LOCK_WAIT=1 it
+# waits for it instead. The lock goes when the holder exits.
+rig_lock() {
+	local lock=$BUILD/rig.lock who me
+	mkdir -p "$BUILD" || die "cannot create $BUILD"
+	me=$(cd "$BUILD" && pwd -P)	# what the Makefile compares (realpath)
+	[ "${RIG_LOCKED:-}" = "$me" ] && return 0
+	exec {_rig_lock_fd}>>"$lock" || die "cannot open $lock"
+	if ! flock -n "$_rig_lock_fd"; then
+		who=$(cat "$lock" 2>/dev/null)
+		if [ "${RIG_LOCK_WAIT:-}" = 1 ]; then
+			say "waiting for the rig's lock, held by ${who:-another process}"
+			flock "$_rig_lock_fd" || die "cannot take $lock"
+		else
+			die "another rig run holds this clone's lock ($lock): ${who:-another process}. Wait for it to end (or stop it), or set RIG_LOCK_WAIT=1 to wait"
+		fi
+	fi
+	printf 'pid %s (%s), since %s\n' "$$" "${RIG_LOCK_WHAT:-$PROG}" "$(date -u '+%F %T UTC')" >"$lock"
+	export RIG_LOCKED=$me
+}
 
 elapsed() { local s=$(( $(date +%s) - ${1:-$_rig_t0} )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
@@ -48,6 +113,7 @@ need_pkgs() {
 	[ -z "$missing" ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing packages:$missing (install them as root)"
 	say "installing from Debian's archive:$missing"
+	mkdir -p "$LOGDIR"
 	if [ -z "$apt_updated" ]; then
 		apt-get update -qq >"$LOGDIR/apt-update.log" 2>&1 ||
 			die "apt-get update failed; see $LOGDIR/apt-update.log"
@@ -61,13 +127,36 @@ need_pkgs() {
 
 # run_logged LOG CMD...: run CMD with its output in LOG, print a heartbeat
 # with the elapsed time every 30 s, and on failure the log's tail and path.
+# CMD runs in a process group of its own (a make -j and all its jobs), which
+# is stopped when this script exits, is interrupted (Ctrl-C) or terminated:
+# nothing keeps building into the output directory behind the user's back.
+_rl_pgid=
+_rl_stop() {
+	local pg=$_rl_pgid i
+	[ -n "$pg" ] || return 0
+	_rl_pgid=
+	kill -TERM -- "-$pg" 2>/dev/null || return 0
+	say "stopping the background job (process group $pg)"
+	wait "$pg" 2>/dev/null
+	for ((i = 0; i < 20; i++)); do
+		kill -0 -- "-$pg" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	kill -KILL -- "-$pg" 2>/dev/null
+}
 run_logged() {
 	local log=$1 pid t0 rc last=0 now
 	shift
 	mkdir -p "$(dirname "$log")"
 	t0=$(date +%s)
-	"$@" >"$log" 2>&1 &
+	# set -m: the job leads a process group of its own (CMD may be a shell
+	# function). Ctrl-C on the terminal reaches this script, whose exit
+	# stops the whole group (_rig_run_exit).
+	set -m
+	"$@" >"$log" 2>&1 </dev/null &
 	pid=$!
+	set +m
+	_rl_pgid=$pid
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 2
 		now=$(date +%s)
@@ -78,6 +167,7 @@ run_logged() {
 	done
 	wait "$pid"
 	rc=$?
+	_rl_pgid=
 	if [ "$rc" != 0 ]; then
 		tail -n 25 "$log" | sed 's/^/  | /' >&2
 		say "failed (exit $rc); full log: $log"
@@ -111,8 +201,6 @@ export CCACHE_NOHASHDIR=1
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-time_macros,include_file_mtime,include_file_ctime}
 
-mkdir -p "$LOGDIR"
-
 # series_list DIR: the patch file names of DIR/series, in order; fails
 # naming a listed file that does not exist.
 series_list() {
@@ -130,26 +218,35 @@ series_list() {
 # lines).
 norm_patch() { grep -vE '^(From [0-9a-f]{40} |index [0-9a-f]+\.\.[0-9a-f]+|-- $|[0-9]+\.[0-9]+(\.[0-9]+)*$|$)'; }
 
-# series_matches TREE DIR: does branch 'series' of TREE hold exactly the
-# patches of DIR?
+# series_matches TREE DIR [N]: does branch 'series' of TREE hold exactly
+# the patches of DIR (with N: exactly the first N of them)?
 series_matches() {
-	local tree=$1 dir=$2 a b
+	local tree=$1 dir=$2 n=${3:-} a b list
+	list=$(series_list "$dir") || return 2
+	[ -n "$n" ] && list=$(printf '%s\n' "$list" | head -n "$n")
 	a=$(git -C "$tree" format-patch --stdout --no-signature base..series | norm_patch | md5sum)
-	b=$(cd "$dir" && series_list . | while read -r p; do cat "$p"; done | norm_patch | md5sum)
+	b=$(cd "$dir" && printf '%s\n' "$list" | while read -r p; do [ -z "$p" ] || cat "$p"; done |
+		norm_patch | md5sum)
 	[ "$a" = "$b" ]
 }
 
 # apply_series TREE DIR [git am options]: apply DIR's series to TREE's
 # current branch with git am. On failure name the patch and the hunk that
-# failed, abort the am and return 1.
+# failed, abort the am and return 1; also when DIR/series is missing or
+# lists a file that does not exist. Sets APPLIED (the number of patches
+# applied) and FAILED_PATCH (the one that did not apply, or nothing).
 apply_series() {
-	local tree=$1 dir=$2 p n=0 log out line file lineno
+	local tree=$1 dir=$2 p list log out line file lineno
 	shift 2
+	APPLIED=0 FAILED_PATCH=
+	# Not 'for p in $(series_list ...)': its failure would be lost.
+	list=$(series_list "$dir") || return 1
 	log=$(mktemp)
-	for p in $(series_list "$dir"); do
-		n=$((n + 1))
+	at_exit "rm -f '$log'"
+	for p in $list; do
 		if ! git -C "$tree" am -q "$@" "$dir/$p" >"$log" 2>&1; then
-			say "patch $n, $p, does not apply:"
+			FAILED_PATCH=$p
+			say "patch $((APPLIED + 1)), $p, does not apply:"
 			sed 's/^/  | /' "$log" >&2
 			# "error: patch failed: FILE:LINE" names the hunk by the
 			# line it starts at in the old file.
@@ -164,9 +261,10 @@ apply_series() {
 			rm -f "$log"
 			return 1
 		fi
+		APPLIED=$((APPLIED + 1))
 	done
 	rm -f "$log"
-	say "applied $n patch(es) from $dir"
+	say "applied $APPLIED patch(es) from $dir"
 }
 
 # tree_is_clean TREE: refuse (return 1, saying why) when TREE has work that
