@@ -4,11 +4,41 @@ FLAVOUR ?= debug
 MMU     ?= tdp
 # Arguments for the demo of 'make run'.
 RUN_ARGS ?= -b 64M -p 4
+# NOSRC=1: build build/src as it is, uncommitted edits included, without
+# 'make src' first (the edit-build-test loop). FORCE=1: 'make src' replaces
+# a branch 'series' that differs from patches/ (kept as a backup ref).
+NOSRC   ?=
+FORCE   ?=
 
 S := scripts
-BZIMAGE = build/out/kernel-$(KERNEL)-$(FLAVOUR)/arch/x86/boot/bzImage
+SRC_DEP := $(if $(NOSRC),,src)
+# The programs run in the guest (demo, aging-lockstat) are built against
+# the series tree's KVM selftest library, and run on whichever kernel is
+# booted.
+TOOLS := $(CURDIR)/build/out/tools-series
 
-.PHONY: help deps src export kernel selftests initramfs demo run lockstat bench check clean
+.PHONY: help deps src export kernel selftests selftests-series initramfs demo \
+	lockstat-tool run lockstat bench check clean
+
+# Every target that writes build/ or out/ runs under this clone's lock
+# (build/rig.lock, scripts/lib.sh: rig_lock): this make runs itself again
+# holding it, so a second 'make check' or 'make run' in the same clone is
+# refused with the holder's name (RIG_LOCK_WAIT=1: it waits instead).
+LOCKED_GOALS := src export kernel selftests selftests-series initramfs demo \
+	lockstat-tool run lockstat bench check clean
+ifneq ($(RIG_LOCKED),$(realpath $(CURDIR))/build)
+ifneq ($(filter $(LOCKED_GOALS),$(MAKECMDGOALS)),)
+NEED_LOCK := 1
+endif
+endif
+
+ifdef NEED_LOCK
+$(firstword $(MAKECMDGOALS)):
+	@bash -c 'PROG=make; . $(S)/lib.sh && RIG_LOCK_WHAT="make $(MAKECMDGOALS)" rig_lock && \
+		exec $(MAKE) --no-print-directory $(MAKECMDGOALS)'
+$(filter-out $(firstword $(MAKECMDGOALS)),$(MAKECMDGOALS)):
+	@:
+else
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -18,45 +48,53 @@ deps:
 	@bash -c '. $(S)/lib.sh && need_pkgs'
 
 ## src        (re)create build/src: tag base + patches/ as branch 'series'
+##            (FORCE=1: replace a branch that differs from patches/)
 src:
-	@$(S)/mksrc
+	@$(S)/mksrc $(if $(FORCE),--force)
 
 ## export     write build/src's branch 'series' back into patches/
 export:
 	@$(S)/export-patches
 
-## kernel     build a kernel (KERNEL=series|base FLAVOUR=debug|perf)
-kernel: src
+## kernel     build a kernel (KERNEL=series|base FLAVOUR=debug|perf;
+##            NOSRC=1: build/src as it is, uncommitted edits included)
+kernel: $(SRC_DEP)
 	@$(S)/build-kernel --kernel $(KERNEL) --flavour $(FLAVOUR)
 
 ## selftests  build the KVM selftests statically (KERNEL=series|base)
-selftests: src
+selftests: $(SRC_DEP)
 	@$(S)/build-selftests --kernel $(KERNEL)
+
+selftests-series: $(SRC_DEP)
+	@$(S)/build-selftests --kernel series
 
 ## initramfs  build the busybox initramfs of the guest
 initramfs:
 	@$(S)/build-initramfs
 
-## demo       build tools/mglru-demo against the KVM selftest library
-demo: selftests
-	@$(MAKE) -s -C tools/mglru-demo KERNEL=$(KERNEL)
+## demo       build tools/mglru-demo against the series' KVM selftest library
+demo: selftests-series
+	@$(MAKE) -s -C tools/mglru-demo KERNEL=series
+
+lockstat-tool: selftests-series
+	@$(MAKE) -s -C tools/aging-lockstat KERNEL=series
 
 ## run        boot KERNEL (default: the series) and show MGLRU aging a KVM
 ##            guest's hot and cold memory (KERNEL=base to compare)
 run: kernel demo initramfs
 	@$(S)/vm --kernel $(KERNEL) --flavour $(FLAVOUR) --mmu $(MMU) --timeout 1200 -- \
-		$(CURDIR)/build/out/tools-$(KERNEL)/mglru_demo $(RUN_ARGS)
+		$(TOOLS)/mglru_demo $(RUN_ARGS)
 
 ## lockstat   count kvm->mmu_lock write acquisitions while MGLRU ages an
 ##            idle VM (KERNEL=series|base, MMU=tdp|shadow|legacy)
-lockstat: kernel selftests initramfs
-	@$(MAKE) -s -C tools/aging-lockstat KERNEL=series
+lockstat: override FLAVOUR := debug
+lockstat: kernel lockstat-tool initramfs
 	@$(S)/vm --kernel $(KERNEL) --flavour debug --mmu $(MMU) --timeout 600 -- \
-		$(CURDIR)/build/out/tools-series/aging_lockstat
+		$(TOOLS)/aging_lockstat
 
 ## bench      A/B timing of aging on a running VM: base vs series, perf
 ##            flavour, TDP and shadow MMU (table in build/out/bench/)
-bench: src selftests initramfs
+bench: $(SRC_DEP) selftests-series initramfs
 	@$(S)/build-kernel --kernel series --flavour perf
 	@$(S)/build-kernel --kernel base --flavour perf
 	@$(S)/bench-aging
@@ -68,3 +106,5 @@ check:
 ## clean      remove build outputs (not the work tree build/src)
 clean:
 	rm -rf build/out build/vm build/check out
+
+endif

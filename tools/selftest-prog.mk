@@ -2,9 +2,21 @@
 # selftest library (kvm_util, memstress, lru_gen_util): the objects
 # scripts/build-selftests left in SELFTESTS. Included by the Makefiles of
 # tools/mglru-demo and tools/aging-lockstat, which set PROG.
+#
+# The programs use the series' selftest library (lru_gen_util), so they are
+# built against the series tree (KERNEL=series, the default) and run on
+# whichever kernel is booted, the base one too. KERNEL picks the tree, its
+# headers and its library objects together: never one tree's headers with
+# another's objects (RIG_SRC and RIG_BASE_SRC as for scripts/).
 ROOT      ?= $(abspath ../..)
 KERNEL    ?= series
-KSRC      ?= $(ROOT)/build/src
+ifeq ($(KERNEL),series)
+KSRC      ?= $(or $(RIG_SRC),$(ROOT)/build/src)
+else ifeq ($(KERNEL),base)
+KSRC      ?= $(or $(RIG_BASE_SRC),$(ROOT)/build/base)
+else
+$(error KERNEL must be series or base, not '$(KERNEL)')
+endif
 SELFTESTS ?= $(ROOT)/build/out/selftests-$(KERNEL)
 HDR       ?= $(ROOT)/build/out/headers-$(KERNEL)/usr/include
 OUT       ?= $(ROOT)/build/out/tools-$(KERNEL)
