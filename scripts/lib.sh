@@ -214,9 +214,12 @@ series_list() {
 }
 
 # norm_patch: a patch's content without what changes when the same commit
-# is re-created (commit id, blob ids, signature) or concatenated (blank
-# lines).
-norm_patch() { grep -vE '^(From [0-9a-f]{40} |index [0-9a-f]+\.\.[0-9a-f]+|-- $|[0-9]+\.[0-9]+(\.[0-9]+)*$|$)'; }
+# is re-created (commit id, blob ids, signature), concatenated (blank
+# lines) or numbered in a series of another length ("[PATCH 2/16]").
+norm_patch() {
+	grep -vE '^(From [0-9a-f]{40} |index [0-9a-f]+\.\.[0-9a-f]+|-- $|[0-9]+\.[0-9]+(\.[0-9]+)*$|$)' |
+		sed 's/^Subject: \[PATCH[^]]*\] /Subject: /'
+}
 
 # series_matches TREE DIR [N]: does branch 'series' of TREE hold exactly
 # the patches of DIR (with N: exactly the first N of them)?
