@@ -53,8 +53,9 @@ src:
 	@$(S)/mksrc $(if $(FORCE),--force)
 
 ## export     write build/src's branch 'series' back into patches/
+##            (FORCE=1: also a branch left by an apply that did not finish)
 export:
-	@$(S)/export-patches
+	@$(S)/export-patches $(if $(FORCE),--force)
 
 ## kernel     build a kernel (KERNEL=series|base FLAVOUR=debug|perf;
 ##            NOSRC=1: build/src as it is, uncommitted edits included)

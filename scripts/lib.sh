@@ -56,6 +56,7 @@ at_exit() { _rig_at_exit+=("$*"); }
 _rig_run_exit() {
 	local i
 	_rl_stop
+	_rw_stop
 	for ((i = ${#_rig_at_exit[@]} - 1; i >= 0; i--)); do
 		eval "${_rig_at_exit[i]}"
 	done
@@ -173,6 +174,28 @@ run_logged() {
 		say "failed (exit $rc); full log: $log"
 	fi
 	return "$rc"
+}
+
+# run_waited CMD...: run CMD (a guest run, say) as a child this script
+# waits for with 'wait', which a signal interrupts (bash runs no trap while
+# a foreground command runs), and which is sent SIGTERM when the script
+# exits, is interrupted or terminated. CMD's stdin is /dev/null.
+_rw_pid=
+_rw_stop() {
+	local pid=$_rw_pid
+	[ -n "$pid" ] || return 0
+	_rw_pid=
+	kill -TERM "$pid" 2>/dev/null && say "stopping $pid" && wait "$pid" 2>/dev/null
+	return 0
+}
+run_waited() {
+	local rc
+	"$@" </dev/null &
+	_rw_pid=$!
+	wait "$_rw_pid"
+	rc=$?
+	_rw_pid=
+	return $rc
 }
 
 # kernel_src KIND: the source tree of the base or the series kernel.
