@@ -17,6 +17,8 @@ _cleanup() {
 	rm -rf "$T"
 }
 trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIP: $*"; exit 4; }
