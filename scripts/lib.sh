@@ -238,10 +238,15 @@ series_list() {
 
 # norm_patch: a patch's content without what changes when the same commit
 # is re-created (commit id, blob ids, signature), concatenated (blank
-# lines) or numbered in a series of another length ("[PATCH 2/16]").
+# lines) or numbered in a series of another length ("[PATCH 2/16]", and
+# the Subject: header folded at another place).
 norm_patch() {
-	grep -vE '^(From [0-9a-f]{40} |index [0-9a-f]+\.\.[0-9a-f]+|-- $|[0-9]+\.[0-9]+(\.[0-9]+)*$|$)' |
-		sed 's/^Subject: \[PATCH[^]]*\] /Subject: /'
+	awk '/^Subject: / { s = $0; sub(/^Subject: \[PATCH[^]]*\] /, "Subject: ", s); insub = 1; next }
+		insub && /^ / { s = s $0; next }
+		insub { print s; insub = 0 }
+		{ print }
+		END { if (insub) print s }' |
+		grep -vE '^(From [0-9a-f]{40} |index [0-9a-f]+\.\.[0-9a-f]+|-- $|[0-9]+\.[0-9]+(\.[0-9]+)*$|$)'
 }
 
 # series_matches TREE DIR [N]: does branch 'series' of TREE hold exactly
