@@ -81,10 +81,15 @@ lockstat-tool: selftests-series
 	@$(MAKE) -s -C tools/aging-lockstat KERNEL=series
 
 ## run        boot KERNEL (default: the series) and show MGLRU aging a KVM
-##            guest's hot and cold memory (KERNEL=base to compare)
+##            guest's hot and cold memory (KERNEL=base to compare), with
+##            secondary-MMU aging (0x0008 of lru_gen/enabled) on, then off
+##            (-S; a kernel without the bit, the base, skips that run)
 run: kernel demo initramfs
-	@$(S)/vm --kernel $(KERNEL) --flavour $(FLAVOUR) --mmu $(MMU) --timeout 1200 -- \
-		$(TOOLS)/mglru_demo $(RUN_ARGS)
+	@$(S)/vm --kernel $(KERNEL) --flavour $(FLAVOUR) --mmu $(MMU) --timeout 1800 -- \
+		sh -c '$(TOOLS)/mglru_demo $(RUN_ARGS) || exit; echo; \
+		echo "=== the same with secondary-MMU aging off (mglru_demo -S)"; \
+		$(TOOLS)/mglru_demo -S $(RUN_ARGS); r=$$?; \
+		[ $$r = 4 ] && { echo "(this kernel has no secondary-MMU aging bit)"; r=0; }; exit $$r'
 
 ## lockstat   count kvm->mmu_lock write acquisitions while MGLRU ages an
 ##            idle VM (KERNEL=series|base, MMU=tdp|shadow|legacy)

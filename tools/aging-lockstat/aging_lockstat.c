@@ -25,6 +25,16 @@
  * must be listed before the counted passes (else the parser is wrong).
  * lock_stat is set back to its previous value at exit.
  *
+ * -n on|off sets or clears LRU_GEN_SECONDARY_MMU_WALK (0x0008 of
+ * /sys/kernel/mm/lru_gen/enabled) for the run (restored at exit) and
+ * counts the KVM aging notifier calls of the counted passes: the events
+ * kvm:kvm_age_hva (clear_young, clear_flush_young) and kvm:kvm_test_age_hva
+ * fire once per call; the count is the sum of "entries:" and "overrun:" of
+ * tracing/per_cpu/cpuN/stats after the buffer was cleared, exact even when
+ * the ring buffer wraps. With the bit set, every pass (force_scan) must
+ * make at least one call per guest page and find >= 90% of them young;
+ * with it cleared, zero calls and at most 10% of them young.
+ *
  * Exit status: 0 when the run completed and met the expectation of -e
  * (none: always); 1 when the aging found fewer than 90% of the guest pages
  * young (the count proves nothing), when lock debugging got disabled, or
@@ -57,6 +67,9 @@
 #define YOUNG_MIN_PCT		90
 /* -e many: at least this share of guest pages in write acquisitions. */
 #define MANY_MIN_PCT		50
+/* -n off: the counted aging must find at most this share young. */
+#define IDLE_MAX_PCT		10
+#define TRACING			"/sys/kernel/tracing"
 
 enum expect {
 	EXPECT_NONE,
@@ -82,6 +95,14 @@ static int vcpu_done[KVM_MAX_VCPUS];
 static const char *test_memcg;
 /* lock_stat's value before this tool changed it; -1: not changed */
 static int saved_lock_stat = -1;
+/* -n: lru_gen/enabled before this tool changed it; -1: not changed */
+static int saved_lru_gen_caps = -1;
+/* -n: the KVM aging events are enabled */
+static bool tracing_events_on;
+static const char * const aging_events[] = {
+	TRACING "/events/kvm/kvm_age_hva/enable",
+	TRACING "/events/kvm/kvm_test_age_hva/enable",
+};
 
 /* The vCPU thread: one pass over its guest memory per iteration. */
 static void vcpu_fn(struct memstress_vcpu_args *vcpu_args)
@@ -151,6 +172,61 @@ static int read_lock_stat_sysctl(void)
 	return val;
 }
 
+/* Turn the KVM aging events on or off; ignore errors when turning them off. */
+static void set_aging_events(bool on)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(aging_events); i++) {
+		if (on) {
+			write_file(aging_events[i], "1");
+			continue;
+		}
+		fd = open(aging_events[i], O_WRONLY);
+		if (fd >= 0) {
+			if (write(fd, "0", 1) != 1)
+				printf("Could not write 0 to %s\n", aging_events[i]);
+			close(fd);
+		}
+	}
+	tracing_events_on = on;
+}
+
+/* Empty the ring buffer; its per-CPU entries and overruns restart at 0. */
+static void clear_trace(void)
+{
+	int fd = open(TRACING "/trace", O_WRONLY | O_TRUNC);
+
+	TEST_ASSERT(fd >= 0, "open " TRACING "/trace");
+	close(fd);
+}
+
+/* The events recorded since clear_trace(): sum of entries + overrun per CPU. */
+static unsigned long count_trace_events(void)
+{
+	unsigned long sum = 0, val;
+	char path[128], line[128];
+	int cpu, nr_files = 0;
+	FILE *f;
+
+	for (cpu = 0; cpu < 4096; cpu++) {
+		snprintf(path, sizeof(path), TRACING "/per_cpu/cpu%d/stats", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		nr_files++;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "entries: %lu", &val) == 1 ||
+			    sscanf(line, "overrun: %lu", &val) == 1)
+				sum += val;
+		}
+		fclose(f);
+	}
+	TEST_ASSERT(nr_files, "no " TRACING "/per_cpu/cpu*/stats");
+	return sum;
+}
+
 /* At exit, also after a failed assertion: leave no memcg, restore lock_stat. */
 static void cleanup(void)
 {
@@ -158,6 +234,14 @@ static void cleanup(void)
 	int fd;
 
 	memcg_remove_created();
+	if (tracing_events_on)
+		set_aging_events(false);
+	if (saved_lru_gen_caps >= 0) {
+		if (lru_gen_set_capabilities(saved_lru_gen_caps) != (unsigned int)saved_lru_gen_caps)
+			printf("Could not set %s back to 0x%x\n", LRU_GEN_ENABLED_PATH,
+			       saved_lru_gen_caps);
+		saved_lru_gen_caps = -1;
+	}
 	if (saved_lock_stat >= 0) {
 		snprintf(val, sizeof(val), "%d", saved_lock_stat);
 		fd = open(LOCK_STAT_SYSCTL, O_WRONLY);
@@ -270,13 +354,18 @@ static void read_mmu_lock_stat(const char *when, struct mmu_lock_stat *s)
 
 static void help(const char *name, int status)
 {
-	printf("usage: %s [-v vcpus] [-b vcpu_bytes] [-p passes] [-e zero|many]\n", name);
+	printf("usage: %s [-v vcpus] [-b vcpu_bytes] [-p passes] [-e zero|many] [-n on|off]\n", name);
 	printf(" -v: vCPUs, default 2\n");
 	printf(" -b: guest memory of each vCPU, default 16M\n");
 	printf(" -p: counted aging passes, default 3\n");
 	printf(" -e: expected mmu_lock write acquisitions: zero, or many (at\n"
 	       "     least one per %d guest pages); without -e, just report\n",
 	       100 / MANY_MIN_PCT);
+	printf(" -n: set (on) or clear (off) secondary-MMU aging (0x%x in %s)\n"
+	       "     for the run and count KVM's aging notifier calls (events\n"
+	       "     kvm_age_hva, kvm_test_age_hva): on wants >= 1 per guest page\n"
+	       "     per pass, off wants 0 (and <= %d%% of the guest pages young)\n",
+	       LRU_GEN_SECONDARY_MMU_WALK, LRU_GEN_ENABLED_PATH, IDLE_MAX_PCT);
 	exit(status);
 }
 
@@ -295,12 +384,14 @@ int main(int argc, char *argv[])
 	unsigned long guest_pages, total = 0, young = 0, other, young_guest;
 	struct mmu_lock_stat before, after;
 	struct lru_gen_memcg stats;
-	int passes = 3, opt, p, ret = 0;
+	int passes = 3, opt, p, ret = 0, secondary = -1;
+	unsigned long calls = 0;
+	unsigned int caps;
 	double secs, aging_secs = 0;
 	struct kvm_vm *vm;
 	char name[64];
 
-	while ((opt = getopt(argc, argv, "hv:b:p:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "hv:b:p:e:n:")) != -1) {
 		switch (opt) {
 		case 'v':
 			nr_vcpus = atoi_positive("Number of vCPUs", optarg);
@@ -316,6 +407,14 @@ int main(int argc, char *argv[])
 				expect = EXPECT_ZERO;
 			else if (!strcmp(optarg, "many"))
 				expect = EXPECT_MANY;
+			else
+				help(argv[0], 2);
+			break;
+		case 'n':
+			if (!strcmp(optarg, "on"))
+				secondary = 1;
+			else if (!strcmp(optarg, "off"))
+				secondary = 0;
 			else
 				help(argv[0], 2);
 			break;
@@ -341,6 +440,21 @@ int main(int argc, char *argv[])
 		!access(LOCK_STAT_SYSCTL, R_OK | W_OK),
 		LOCK_STAT_PROC " or " LOCK_STAT_SYSCTL " is missing (CONFIG_LOCK_STAT?)");
 
+	if (secondary >= 0) {
+		require(!access(aging_events[0], W_OK) && !access(aging_events[1], W_OK),
+			"no kvm:kvm_age_hva or kvm:kvm_test_age_hva event in " TRACING
+			" (tracefs? CONFIG_KVM's tracepoints?)");
+		caps = lru_gen_capabilities();
+		if (!(caps & LRU_GEN_SECONDARY_MMU_WALK) &&
+		    !(lru_gen_set_capabilities(caps | LRU_GEN_SECONDARY_MMU_WALK) &
+		      LRU_GEN_SECONDARY_MMU_WALK)) {
+			lru_gen_set_capabilities(caps);
+			print_skip("-n: the kernel has no secondary-MMU aging capability (0x%x in %s, which reads 0x%x)",
+				   LRU_GEN_SECONDARY_MMU_WALK, LRU_GEN_ENABLED_PATH, caps);
+			exit(KSFT_SKIP);
+		}
+		saved_lru_gen_caps = caps;
+	}
 	atexit(cleanup);
 	/* On from the start, so that the mmu_lock class has statistics. */
 	saved_lock_stat = read_lock_stat_sysctl();
@@ -377,6 +491,17 @@ int main(int argc, char *argv[])
 		    "no %s class in %s although lock_stat was on while the VM faulted its memory in: the parser does not match the kernel's output",
 		    MMU_LOCK_CLASS, LOCK_STAT_PROC);
 
+	if (secondary >= 0) {
+		caps = lru_gen_capabilities();
+		caps = secondary ? caps | LRU_GEN_SECONDARY_MMU_WALK :
+				   caps & ~LRU_GEN_SECONDARY_MMU_WALK;
+		TEST_ASSERT(lru_gen_set_capabilities(caps) == caps,
+			    "%s does not read 0x%x after writing it", LRU_GEN_ENABLED_PATH, caps);
+		printf("%s: 0x%04x (secondary-MMU aging %s)\n", LRU_GEN_ENABLED_PATH, caps,
+		       secondary ? "on" : "off");
+		set_aging_events(true);
+		clear_trace();
+	}
 	write_file(LOCK_STAT_SYSCTL, "1");
 	write_file(LOCK_STAT_PROC, "0");
 	for (p = 1; p <= passes; p++) {
@@ -385,6 +510,10 @@ int main(int argc, char *argv[])
 			young = lru_gen_sum_pages_found_young(&stats);
 			total = lru_gen_sum_pages(&stats);
 		}
+	}
+	if (secondary >= 0) {
+		set_aging_events(false);
+		calls = count_trace_events();
 	}
 	read_mmu_lock_stat("after aging", &after);
 	printf("counted aging: %d passes in %.3f s\n", passes, aging_secs);
@@ -406,6 +535,11 @@ int main(int argc, char *argv[])
 	else
 		printf("; write acquisitions per young page n/a\n");
 
+	if (secondary >= 0)
+		printf("NOTIFIER CALLS: secondary-MMU aging %s: %lu kvm_age_hva + kvm_test_age_hva events in %d passes, %.2f per guest page per pass (%lu guest pages)\n",
+		       secondary ? "on" : "off", calls, passes,
+		       (double)calls / guest_pages / passes, guest_pages);
+
 	memstress_join_vcpu_threads(nr_vcpus);
 	memstress_destroy_vm(vm);
 	cleanup();
@@ -414,10 +548,23 @@ int main(int argc, char *argv[])
 		printf("RESULT: FAIL: lock debugging got disabled (see the kernel log): lock_stat counted nothing\n");
 		return 1;
 	}
-	if (young_guest * 100 < guest_pages * YOUNG_MIN_PCT) {
+	if (secondary == 0) {
+		ret = calls != 0 || young * 100 > guest_pages * IDLE_MAX_PCT;
+		printf("RESULT: %s: secondary-MMU aging off: %lu notifier calls (want 0), %lu pages found young (want <= %d%% of %lu guest pages)\n",
+		       ret ? "FAIL" : "PASS", calls, young, IDLE_MAX_PCT, guest_pages);
+		if (ret)
+			return 1;
+	} else if (young_guest * 100 < guest_pages * YOUNG_MIN_PCT) {
 		printf("RESULT: FAIL: only %lu of %lu guest pages found young (want >= %d%%): aging did not see the guest accesses, so the count proves nothing\n",
 		       young_guest, guest_pages, YOUNG_MIN_PCT);
 		return 1;
+	}
+	if (secondary == 1) {
+		ret = calls < guest_pages * passes;
+		printf("RESULT: %s: secondary-MMU aging on: %lu notifier calls in %d passes (want >= %lu: one per guest page per pass)\n",
+		       ret ? "FAIL" : "PASS", calls, passes, guest_pages * passes);
+		if (ret)
+			return 1;
 	}
 	switch (expect) {
 	case EXPECT_ZERO:

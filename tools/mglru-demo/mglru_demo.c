@@ -22,10 +22,16 @@
  * Counts are of every NUMA node; each node's generations are counted from
  * its own newest, and every pass ages every node (lru_gen_util).
  *
+ * -S clears secondary-MMU aging (0x0008 of /sys/kernel/mm/lru_gen/enabled)
+ * for the run and restores it at exit: aging then reads the process's page
+ * tables only, finds the hot guest memory as idle as the cold, and both
+ * drift; the run succeeds when they do (hot memory <= 10% young).
+ *
  * Exit status: 0 when the run completed and hot and cold ended up apart
  * (most hot memory found young by the last pass, most cold memory not), 1
- * when they did not or a memcg could not be removed, 4 (KSFT_SKIP) when
- * the kernel lacks a feature, 254 when a step fails (a selftest library
+ * when they did not (with -S: when hot memory was still found young) or a
+ * memcg could not be removed, 4 (KSFT_SKIP) when the kernel lacks a
+ * feature (with -S: the capability), 254 when a step fails (a selftest library
  * assertion).
  */
 #include <getopt.h>
@@ -54,6 +60,9 @@
 
 static int iteration;
 static int vcpu_done;
+/* -S: lru_gen/enabled before the demo cleared 0x0008; -1: not changed */
+static int saved_caps = -1;
+static pid_t saved_caps_owner;
 
 /* The vCPU thread: one pass over the guest memory per iteration. */
 static void vcpu_fn(struct memstress_vcpu_args *vcpu_args)
@@ -147,11 +156,44 @@ static int young_pct(const struct lru_gen_memcg *stats)
 	return total ? (int)(lru_gen_sum_pages_found_young(stats) * 100 / total) : 0;
 }
 
+/* At exit of the process that changed it, also after an assertion. */
+static void restore_caps(void)
+{
+	if (saved_caps < 0 || getpid() != saved_caps_owner)
+		return;
+	if (lru_gen_set_capabilities(saved_caps) != (unsigned int)saved_caps)
+		printf("could not set %s back to 0x%x\n", LRU_GEN_ENABLED_PATH, saved_caps);
+	saved_caps = -1;
+}
+
+/* -S: clear LRU_GEN_SECONDARY_MMU_WALK; false if the kernel has no such bit. */
+static bool secondary_mmu_aging_off(void)
+{
+	unsigned int caps = lru_gen_capabilities();
+
+	if (!(caps & LRU_GEN_SECONDARY_MMU_WALK) &&
+	    !(lru_gen_set_capabilities(caps | LRU_GEN_SECONDARY_MMU_WALK) &
+	      LRU_GEN_SECONDARY_MMU_WALK)) {
+		lru_gen_set_capabilities(caps);
+		return false;
+	}
+	saved_caps = caps;
+	saved_caps_owner = getpid();
+	atexit(restore_caps);
+	caps = lru_gen_set_capabilities(caps & ~LRU_GEN_SECONDARY_MMU_WALK);
+	TEST_ASSERT(!(caps & LRU_GEN_SECONDARY_MMU_WALK), "%s still reads 0x%x",
+		    LRU_GEN_ENABLED_PATH, caps);
+	return true;
+}
+
 static void help(const char *name)
 {
-	printf("usage: %s [-b vcpu_bytes] [-p passes]\n", name);
+	printf("usage: %s [-b vcpu_bytes] [-p passes] [-S]\n", name);
 	printf(" -b: guest memory of each VM (hot and cold), default 64M\n");
 	printf(" -p: aging passes, default 4\n");
+	printf(" -S: secondary-MMU aging off (0x%x of %s cleared for\n"
+	       "     the run): hot memory must drift like cold\n",
+	       LRU_GEN_SECONDARY_MMU_WALK, LRU_GEN_ENABLED_PATH);
 	exit(0);
 }
 
@@ -167,6 +209,7 @@ int main(int argc, char *argv[])
 {
 	uint64_t bytes = 64 << 20;
 	int passes = 4, opt, p;
+	bool off = false;
 	const char *hot_memcg, *cold_memcg;
 	struct lru_gen_memcg hot, cold;
 	double t_hot, t_cold, t_vcpu;
@@ -176,13 +219,16 @@ int main(int argc, char *argv[])
 	int status;
 	pid_t child;
 
-	while ((opt = getopt(argc, argv, "hb:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "hb:p:S")) != -1) {
 		switch (opt) {
 		case 'b':
 			bytes = parse_size(optarg);
 			break;
 		case 'p':
 			passes = atoi_positive("Number of passes", optarg);
+			break;
+		case 'S':
+			off = true;
 			break;
 		default:
 			help(argv[0]);
@@ -194,14 +240,19 @@ int main(int argc, char *argv[])
 	require(memcg_v2_usable(),
 		"cgroup v2 with the memory controller is not mounted at " CGROUP_V2_ROOT);
 
+	require(!off || secondary_mmu_aging_off(),
+		"-S: the kernel has no secondary-MMU aging capability (0x0008 of "
+		LRU_GEN_ENABLED_PATH ")");
+
 	/* Removed at exit, or by memcg_remove_created() below. */
 	memcg_create(DEMO_MEMCG);
 	hot_memcg = memcg_create(HOT_MEMCG);
 	cold_memcg = memcg_create(COLD_MEMCG);
 	TEST_ASSERT(!pipe(ready) && !pipe(done), "pipe");
 
-	printf("two VMs of one vCPU each, %.0f MiB of guest memory each; lru_gen/enabled = 0x%04x\n",
-	       mib(bytes / getpagesize()), lru_gen_capabilities());
+	printf("two VMs of one vCPU each, %.0f MiB of guest memory each; lru_gen/enabled = 0x%04x (secondary-MMU aging %s)\n",
+	       mib(bytes / getpagesize()), lru_gen_capabilities(),
+	       lru_gen_capabilities() & LRU_GEN_SECONDARY_MMU_WALK ? "on" : "off");
 	fflush(stdout);
 	child = fork();
 	TEST_ASSERT(child >= 0, "fork");
@@ -253,6 +304,15 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
+	if (off) {
+		if (young_pct(&hot) <= COLD_YOUNG_PCT && young_pct(&cold) <= COLD_YOUNG_PCT) {
+			printf("RESULT: with secondary-MMU aging off, aging did not see the hot guest's accesses: hot memory drifts like cold\n");
+			return 0;
+		}
+		printf("RESULT: secondary-MMU aging is off, yet aging found guest memory young (want hot and cold <= %d%% young)\n",
+		       COLD_YOUNG_PCT);
+		return 1;
+	}
 	if (young_pct(&hot) >= HOT_YOUNG_PCT && young_pct(&cold) <= COLD_YOUNG_PCT) {
 		printf("RESULT: aging told hot guest memory from cold\n");
 		return 0;
