@@ -250,9 +250,11 @@ int main(int argc, char *argv[])
 	cold_memcg = memcg_create(COLD_MEMCG);
 	TEST_ASSERT(!pipe(ready) && !pipe(done), "pipe");
 
-	printf("two VMs of one vCPU each, %.0f MiB of guest memory each; lru_gen/enabled = 0x%04x (secondary-MMU aging %s)\n",
+	printf("two VMs of one vCPU each, %.0f MiB of guest memory each; lru_gen/enabled = 0x%04x (%s)\n",
 	       mib(bytes / getpagesize()), lru_gen_capabilities(),
-	       lru_gen_capabilities() & LRU_GEN_SECONDARY_MMU_WALK ? "on" : "off");
+	       off ? "secondary-MMU aging off" :
+	       lru_gen_capabilities() & LRU_GEN_SECONDARY_MMU_WALK ? "secondary-MMU aging on" :
+	       "0x0008 clear, or absent: a 6.12 kernel always consults KVM");
 	fflush(stdout);
 	child = fork();
 	TEST_ASSERT(child >= 0, "fork");
