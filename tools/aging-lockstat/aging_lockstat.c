@@ -28,18 +28,29 @@
  * -n on|off sets or clears LRU_GEN_SECONDARY_MMU_WALK (0x0008 of
  * /sys/kernel/mm/lru_gen/enabled) for the run (restored at exit) and
  * counts the KVM aging notifier calls of the counted passes: the events
- * kvm:kvm_age_hva (clear_young, clear_flush_young) and kvm:kvm_test_age_hva
- * fire once per call; the count is the sum of "entries:" and "overrun:" of
+ * kvm:kvm_age_hva (clear_young, clear_flush_young, and the batched
+ * clear_young_bitmap) and kvm:kvm_test_age_hva fire once per call; the
+ * count is the sum of "entries:" and "overrun:" of
  * tracing/per_cpu/cpuN/stats after the buffer was cleared, exact even when
- * the ring buffer wraps. With the bit set, every pass (force_scan) must
- * make at least one call per guest page and find >= 90% of them young;
- * with it cleared, zero calls and at most 10% of them young.
+ * the ring buffer wraps. With the bit set, the passes (force_scan) must
+ * make calls and find >= 90% of the guest pages young; with it cleared,
+ * zero calls and at most 10% of them young.
+ *
+ * -c per-page|batched counts the calls the same way (with or without -n)
+ * and asserts how many there are: per-page, at least one per guest page
+ * per pass (Linux 6.12, and the series before batched aging); batched, at
+ * most one per PTE table of guest memory (every memslot, counted from the
+ * 2 MiB aligned host ranges they cover), plus one per THP of the process
+ * (AnonHugePages), plus CALLS_SLACK (the process's other memory in the
+ * memcg: heap, thread stacks), per pass. -s picks the backing of the
+ * guest memory (anonymous, anonymous_thp, ...), as in the KVM selftests.
  *
  * Exit status: 0 when the run completed and met the expectation of -e
  * (none: always); 1 when the aging found fewer than 90% of the guest pages
- * young (the count proves nothing), when lock debugging got disabled, or
+ * young (the count proves nothing), when lock debugging got disabled,
  * when the count does not meet -e (zero: no write acquisition; many: at
- * least one per two guest pages); 2 on a usage error; 4 (KSFT_SKIP) when
+ * least one per two guest pages), or when the notifier calls do not meet
+ * -n or -c; 2 on a usage error; 4 (KSFT_SKIP) when
  * the kernel lacks MGLRU, cgroup v2's memory controller or lock_stat; 254
  * when a step fails (a selftest library assertion).
  */
@@ -70,11 +81,22 @@
 /* -n off: the counted aging must find at most this share young. */
 #define IDLE_MAX_PCT		10
 #define TRACING			"/sys/kernel/tracing"
+/* The memory one x86 PTE table maps, and the size of a THP. */
+#define PTE_TABLE_SPAN		(2UL << 20)
+/* -c batched: calls per pass allowed beyond the guest's PTE tables and THPs. */
+#define CALLS_SLACK		16
 
 enum expect {
 	EXPECT_NONE,
 	EXPECT_ZERO,
 	EXPECT_MANY,
+};
+
+/* -c: the expected number of aging notifier calls. */
+enum calls {
+	CALLS_NONE,
+	CALLS_PER_PAGE,
+	CALLS_BATCHED,
 };
 
 struct mmu_lock_stat {
@@ -352,9 +374,48 @@ static void read_mmu_lock_stat(const char *when, struct mmu_lock_stat *s)
 		       MMU_LOCK_CLASS, LOCK_STAT_PROC);
 }
 
+/*
+ * PTE tables that map the memslots of @vm in the host: for each memslot,
+ * the 2 MiB aligned ranges its host memory touches.
+ */
+static unsigned long memslot_pte_tables(struct kvm_vm *vm)
+{
+	struct userspace_mem_region *region;
+	unsigned long tables = 0, start, end, n;
+	int bkt;
+
+	hash_for_each(vm->regions.slot_hash, bkt, region, slot_node) {
+		start = region->region.userspace_addr;
+		end = start + region->region.memory_size;
+		n = (align_up(end, PTE_TABLE_SPAN) - align_down(start, PTE_TABLE_SPAN)) /
+		    PTE_TABLE_SPAN;
+		tables += n;
+		printf("memslot %u: %llu KiB at hva 0x%lx: %lu PTE tables\n",
+		       region->region.slot, region->region.memory_size >> 10, start, n);
+	}
+	return tables;
+}
+
+/* THPs mapped by this process (AnonHugePages of /proc/self/smaps_rollup). */
+static unsigned long process_thps(void)
+{
+	unsigned long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	TEST_ASSERT(f, "open /proc/self/smaps_rollup");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb / (PTE_TABLE_SPAN >> 10);
+}
+
 static void help(const char *name, int status)
 {
-	printf("usage: %s [-v vcpus] [-b vcpu_bytes] [-p passes] [-e zero|many] [-n on|off]\n", name);
+	printf("usage: %s [-v vcpus] [-b vcpu_bytes] [-p passes] [-e zero|many] [-n on|off]\n"
+	       "       [-c per-page|batched] [-s backing]\n", name);
 	printf(" -v: vCPUs, default 2\n");
 	printf(" -b: guest memory of each vCPU, default 16M\n");
 	printf(" -p: counted aging passes, default 3\n");
@@ -363,9 +424,13 @@ static void help(const char *name, int status)
 	       100 / MANY_MIN_PCT);
 	printf(" -n: set (on) or clear (off) secondary-MMU aging (0x%x in %s)\n"
 	       "     for the run and count KVM's aging notifier calls (events\n"
-	       "     kvm_age_hva, kvm_test_age_hva): on wants >= 1 per guest page\n"
-	       "     per pass, off wants 0 (and <= %d%% of the guest pages young)\n",
+	       "     kvm_age_hva, kvm_test_age_hva): on wants some, off wants 0\n"
+	       "     (and <= %d%% of the guest pages young)\n",
 	       LRU_GEN_SECONDARY_MMU_WALK, LRU_GEN_ENABLED_PATH, IDLE_MAX_PCT);
+	printf(" -c: count KVM's aging notifier calls and want per-page (>= 1 per\n"
+	       "     guest page per pass) or batched (<= 1 per PTE table of the\n"
+	       "     memslots + 1 per THP + %d, per pass)\n", CALLS_SLACK);
+	backing_src_help("-s");
 	exit(status);
 }
 
@@ -381,6 +446,10 @@ int main(int argc, char *argv[])
 {
 	uint64_t bytes = 16 << 20;
 	enum expect expect = EXPECT_NONE;
+	enum calls calls_expect = CALLS_NONE;
+	enum vm_mem_backing_src_type backing = VM_MEM_SRC_ANONYMOUS;
+	unsigned long tables = 0, thps = 0, calls_bound = 0;
+	bool count_calls;
 	unsigned long guest_pages, total = 0, young = 0, other, young_guest;
 	struct mmu_lock_stat before, after;
 	struct lru_gen_memcg stats;
@@ -391,7 +460,7 @@ int main(int argc, char *argv[])
 	struct kvm_vm *vm;
 	char name[64];
 
-	while ((opt = getopt(argc, argv, "hv:b:p:e:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "hv:b:p:e:n:c:s:")) != -1) {
 		switch (opt) {
 		case 'v':
 			nr_vcpus = atoi_positive("Number of vCPUs", optarg);
@@ -418,6 +487,17 @@ int main(int argc, char *argv[])
 			else
 				help(argv[0], 2);
 			break;
+		case 'c':
+			if (!strcmp(optarg, "per-page"))
+				calls_expect = CALLS_PER_PAGE;
+			else if (!strcmp(optarg, "batched"))
+				calls_expect = CALLS_BATCHED;
+			else
+				help(argv[0], 2);
+			break;
+		case 's':
+			backing = parse_backing_src_type(optarg);
+			break;
 		case 'h':
 			help(argv[0], 0);
 			break;
@@ -427,6 +507,7 @@ int main(int argc, char *argv[])
 	}
 	if (optind < argc || nr_vcpus > KVM_MAX_VCPUS)
 		help(argv[0], 2);
+	count_calls = secondary >= 0 || calls_expect != CALLS_NONE;
 
 	if (!lru_gen_usable()) {
 		print_skip("MGLRU is not on with its mm walk (%s is 0x%x, needs 0x%x), or %s is not writable",
@@ -440,10 +521,11 @@ int main(int argc, char *argv[])
 		!access(LOCK_STAT_SYSCTL, R_OK | W_OK),
 		LOCK_STAT_PROC " or " LOCK_STAT_SYSCTL " is missing (CONFIG_LOCK_STAT?)");
 
-	if (secondary >= 0) {
+	if (count_calls)
 		require(!access(aging_events[0], W_OK) && !access(aging_events[1], W_OK),
 			"no kvm:kvm_age_hva or kvm:kvm_test_age_hva event in " TRACING
 			" (tracefs? CONFIG_KVM's tracepoints?)");
+	if (secondary >= 0) {
 		caps = lru_gen_capabilities();
 		if (!(caps & LRU_GEN_SECONDARY_MMU_WALK) &&
 		    !(lru_gen_set_capabilities(caps | LRU_GEN_SECONDARY_MMU_WALK) &
@@ -465,12 +547,13 @@ int main(int argc, char *argv[])
 	memcg_enter(test_memcg);
 
 	vm = memstress_create_vm(VM_MODE_DEFAULT, nr_vcpus, bytes, 1,
-				 VM_MEM_SRC_ANONYMOUS, true);
+				 backing, true);
 	/* Writes: a read fault of untouched anonymous memory maps the zero page. */
 	memstress_set_write_percent(vm, 100);
 	guest_pages = memstress_args.size / getpagesize();
-	printf("%d vCPUs x %" PRIu64 " MiB: %lu guest pages, memcg %s, %d counted aging passes\n",
-	       nr_vcpus, bytes >> 20, guest_pages, test_memcg, passes);
+	printf("%d vCPUs x %" PRIu64 " MiB (%s): %lu guest pages, memcg %s, %d counted aging passes\n",
+	       nr_vcpus, bytes >> 20, vm_mem_backing_src_alias(backing)->name, guest_pages,
+	       test_memcg, passes);
 
 	memstress_start_vcpu_threads(nr_vcpus, vcpu_fn);
 	secs = run_vcpus();
@@ -499,6 +582,8 @@ int main(int argc, char *argv[])
 			    "%s does not read 0x%x after writing it", LRU_GEN_ENABLED_PATH, caps);
 		printf("%s: 0x%04x (secondary-MMU aging %s)\n", LRU_GEN_ENABLED_PATH, caps,
 		       secondary ? "on" : "off");
+	}
+	if (count_calls) {
 		set_aging_events(true);
 		clear_trace();
 	}
@@ -511,9 +596,12 @@ int main(int argc, char *argv[])
 			total = lru_gen_sum_pages(&stats);
 		}
 	}
-	if (secondary >= 0) {
+	if (count_calls) {
 		set_aging_events(false);
 		calls = count_trace_events();
+		tables = memslot_pte_tables(vm);
+		thps = process_thps();
+		calls_bound = (tables + thps + CALLS_SLACK) * passes;
 	}
 	read_mmu_lock_stat("after aging", &after);
 	printf("counted aging: %d passes in %.3f s\n", passes, aging_secs);
@@ -535,10 +623,15 @@ int main(int argc, char *argv[])
 	else
 		printf("; write acquisitions per young page n/a\n");
 
-	if (secondary >= 0)
+	if (count_calls) {
 		printf("NOTIFIER CALLS: secondary-MMU aging %s: %lu kvm_age_hva + kvm_test_age_hva events in %d passes, %.2f per guest page per pass (%lu guest pages)\n",
-		       secondary ? "on" : "off", calls, passes,
+		       lru_gen_capabilities() & LRU_GEN_SECONDARY_MMU_WALK ? "on" :
+		       secondary == 0 ? "off" : "on or absent", calls, passes,
 		       (double)calls / guest_pages / passes, guest_pages);
+		printf("NOTIFIER CALLS: per pass %lu; per-page would be >= %lu (guest pages), batched <= %lu (%lu PTE tables of the memslots + %lu THPs + %d)\n",
+		       calls / passes, guest_pages, calls_bound / passes, tables, thps,
+		       CALLS_SLACK);
+	}
 
 	memstress_join_vcpu_threads(nr_vcpus);
 	memstress_destroy_vm(vm);
@@ -560,11 +653,30 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	if (secondary == 1) {
+		ret = !calls;
+		printf("RESULT: %s: secondary-MMU aging on: %lu notifier calls in %d passes (want some)\n",
+		       ret ? "FAIL" : "PASS", calls, passes);
+		if (ret)
+			return 1;
+	}
+	switch (calls_expect) {
+	case CALLS_PER_PAGE:
 		ret = calls < guest_pages * passes;
-		printf("RESULT: %s: secondary-MMU aging on: %lu notifier calls in %d passes (want >= %lu: one per guest page per pass)\n",
+		printf("RESULT: %s: %lu notifier calls in %d passes, want >= %lu (per-page: one per guest page per pass)\n",
 		       ret ? "FAIL" : "PASS", calls, passes, guest_pages * passes);
 		if (ret)
 			return 1;
+		break;
+	case CALLS_BATCHED:
+		ret = calls > calls_bound;
+		printf("RESULT: %s: %lu notifier calls in %d passes, want <= %lu (batched: per pass %lu PTE tables + %lu THPs + %d)\n",
+		       ret ? "FAIL" : "PASS", calls, passes, calls_bound, tables, thps,
+		       CALLS_SLACK);
+		if (ret)
+			return 1;
+		break;
+	case CALLS_NONE:
+		break;
 	}
 	switch (expect) {
 	case EXPECT_ZERO:
