@@ -98,12 +98,17 @@ lockstat: kernel lockstat-tool initramfs
 	@$(S)/vm --kernel $(KERNEL) --flavour debug --mmu $(MMU) --timeout 600 -- \
 		$(TOOLS)/aging_lockstat
 
-## bench      A/B timing of aging on a running VM: base vs series, perf
-##            flavour, TDP and shadow MMU (table in build/out/bench/)
+## bench      the benchmark suite (scripts/bench): reclaim quality, aging
+##            pass vs guest memory, contention, counters; base vs series
+##            (perf flavour; lock_stat counters on the debug kernels);
+##            CSVs, summary.md and PNG plots in build/out/bench/
+##            (BENCH_REPEATS=N runs per cell, default 3; see README)
 bench: $(SRC_DEP) selftests-series initramfs
 	@$(S)/build-kernel --kernel series --flavour perf
 	@$(S)/build-kernel --kernel base --flavour perf
-	@$(S)/bench-aging
+	@$(S)/build-kernel --kernel series --flavour debug
+	@$(S)/build-kernel --kernel base --flavour debug
+	@BENCH_CMDLINE='make bench$(if $(BENCH_REPEATS), BENCH_REPEATS=$(BENCH_REPEATS))' $(S)/bench
 
 ## check      all tests; KTAP in out/check/results.ktap, last line "N passed, M failed"
 check:
