@@ -443,12 +443,12 @@ int main(int argc, char *argv[])
 
 	printf("memory.max %lu MiB written in %.3f s (its reclaim); window %.1f s\n",
 	       (unsigned long)(limit >> 20), t_max, t_end);
-	printf("RECLAIM dir=%s caps=0x%04x vm_mib=%lu host_mib=%lu limit_mib=%lu window_s=%.1f "
+	printf("RECLAIM dir=%s caps=0x%04x vm_mib=%lu host_mib=%lu limit_mib=%lu sweep_s=%.1f window_s=%.1f "
 	       "hot_majflt=%ld hot_touch_per_s=%.0f vm_swap_mib=%.1f vm_rss_mib=%.1f "
 	       "host_swap_mib=%.1f host_rss_mib=%.1f memcg_refault_anon=%lld memcg_pgmajfault=%lld "
 	       "max_write_s=%.3f\n",
 	       vm_hot ? "vm-hot" : "vm-cold", caps, (unsigned long)(vm_bytes >> 20),
-	       (unsigned long)(host_bytes >> 20), (unsigned long)(limit >> 20), t_end,
+	       (unsigned long)(host_bytes >> 20), (unsigned long)(limit >> 20), sweep, t_end,
 	       hot_maj, hot_rate, vm_swap, vm_rss, host_swap, host_rss,
 	       refault1 - refault0, majcg1 - majcg0, t_max);
 	fflush(stdout);
