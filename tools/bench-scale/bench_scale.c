@@ -8,10 +8,12 @@
  * -m vm: in a memcg of its own, a VM (memstress, one vCPU, -b bytes of
  * anonymous guest memory) writes all its memory once, then its vCPU stops
  * (its thread waits in userspace: an idle VM). -m plain: the process maps
- * -b bytes of anonymous memory and writes every page once. Then one
+ * -b bytes of anonymous memory and writes every page once. Both are 4 KiB
+ * pages (MADV_NOHUGEPAGE, as kvm_util maps VM_MEM_SRC_ANONYMOUS). Then one
  * warm-up aging pass (it clears the Accessed bits the writes set), and -r
  * repeats of -p timed passes through /sys/kernel/debug/lru_gen (force_scan:
- * the mm walk runs every time). Each repeat prints the average pass:
+ * the mm walk runs every time; the time is that of the write that ages,
+ * not of reading the file back). Each repeat prints the average pass:
  *
  *   SCALE mode=vm mib=64 repeat=1 passes=3 avg_ms=12.345 young=17
  *
@@ -122,6 +124,51 @@ static unsigned long count_events(void)
 	return sum;
 }
 
+static unsigned long node_max_seq(const struct lru_gen_node *node)
+{
+	unsigned long max = 0;
+	int g;
+
+	for (g = 0; g < node->nr_gens; g++)
+		max = node->gens[g].seq > max ? node->gens[g].seq : max;
+	return max;
+}
+
+/*
+ * One aging pass, as lru_gen_age() runs it ("+ memcg_id node_id max_gen
+ * can_swap force_scan" into LRU_GEN_DEBUGFS for each node), but timing
+ * only the writes: reading and parsing LRU_GEN_DEBUGFS, which lists every
+ * memcg, is not aging. Asserts that every node got a new generation.
+ * Returns the seconds the writes took.
+ */
+static double timed_age(struct lru_gen_memcg *stats)
+{
+	struct lru_gen_memcg before;
+	double t, sum = 0;
+	char cmd[128];
+	int fd, n;
+
+	lru_gen_read_memcg(test_memcg, &before);
+	for (n = 0; n < before.nr_nodes; n++) {
+		snprintf(cmd, sizeof(cmd), "+ %d %d %lu 1 1", before.memcg_id,
+			 before.nodes[n].nid, node_max_seq(&before.nodes[n]));
+		fd = open(LRU_GEN_DEBUGFS, O_WRONLY);
+		TEST_ASSERT(fd >= 0, "open " LRU_GEN_DEBUGFS);
+		t = now_s();
+		TEST_ASSERT(write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd),
+			    "write '%s' to " LRU_GEN_DEBUGFS, cmd);
+		sum += now_s() - t;
+		close(fd);
+	}
+	lru_gen_read_memcg(test_memcg, stats);
+	for (n = 0; n < stats->nr_nodes; n++) {
+		TEST_ASSERT(node_max_seq(&stats->nodes[n]) > node_max_seq(&before.nodes[n]),
+			    "node %d: the aging pass added no generation", stats->nodes[n].nid);
+		stats->nodes[n].aged_seq = node_max_seq(&before.nodes[n]);
+	}
+	return sum;
+}
+
 static void cleanup(void)
 {
 	if (events_on)
@@ -202,6 +249,8 @@ int main(int argc, char *argv[])
 		mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		TEST_ASSERT(mem != MAP_FAILED, "mmap %" PRIu64 " bytes", bytes);
+		/* 4 KiB pages, as the selftests back VM_MEM_SRC_ANONYMOUS. */
+		TEST_ASSERT(!madvise(mem, bytes, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
 		for (i = 0; i < bytes; i += getpagesize())
 			mem[i] = 1;
 	} else {
@@ -224,11 +273,8 @@ int main(int argc, char *argv[])
 
 	for (r = 1; r <= repeats; r++) {
 		sum = 0;
-		for (p = 0; p < passes; p++) {
-			t0 = now_s();
-			lru_gen_age(test_memcg, &stats);
-			sum += now_s() - t0;
-		}
+		for (p = 0; p < passes; p++)
+			sum += timed_age(&stats);
 		printf("SCALE mode=%s mib=%lu repeat=%d passes=%d avg_ms=%.3f young=%lu\n",
 		       plain ? "plain" : "vm", (unsigned long)(bytes >> 20), r, passes,
 		       sum / passes * 1e3, lru_gen_sum_pages_found_young(&stats));
@@ -240,8 +286,11 @@ int main(int argc, char *argv[])
 			printf("CALLS mode=%s mib=%lu calls=- pages=%lu (no kvm aging events in " TRACING ")\n",
 			       plain ? "plain" : "vm", (unsigned long)(bytes >> 20), pages);
 		} else {
+			int fd = open(TRACING "/trace", O_WRONLY | O_TRUNC);
+
+			TEST_ASSERT(fd >= 0, "open " TRACING "/trace");
+			close(fd);
 			set_events(true);
-			fclose(fopen(TRACING "/trace", "w"));
 			lru_gen_age(test_memcg, &stats);
 			set_events(false);
 			calls = count_events();
