@@ -18,14 +18,14 @@ SRC_DEP := $(if $(NOSRC),,src)
 TOOLS := $(CURDIR)/build/out/tools-series
 
 .PHONY: help deps src export kernel selftests selftests-series initramfs demo \
-	lockstat-tool run lockstat bench check clean
+	lockstat-tool run lockstat bench check soak clean
 
 # Every target that writes build/ or out/ runs under this clone's lock
 # (build/rig.lock, scripts/lib.sh: rig_lock): this make runs itself again
 # holding it, so a second 'make check' or 'make run' in the same clone is
 # refused with the holder's name (RIG_LOCK_WAIT=1: it waits instead).
 LOCKED_GOALS := src export kernel selftests selftests-series initramfs demo \
-	lockstat-tool run lockstat bench check clean
+	lockstat-tool run lockstat bench check soak clean
 ifneq ($(RIG_LOCKED),$(realpath $(CURDIR))/build)
 ifneq ($(filter $(LOCKED_GOALS),$(MAKECMDGOALS)),)
 NEED_LOCK := 1
@@ -113,6 +113,15 @@ bench: $(SRC_DEP) selftests-series initramfs
 ## check      all tests; KTAP in out/check/results.ktap, last line "N passed, M failed"
 check:
 	@$(S)/check
+
+## soak       the long runs (scripts/check with CHECK_SUITE=soak): the
+##            tests/scenarios.list entries marked soak on the debug, kasan
+##            and kcsan flavours, each MMU; PREEMPT_RT (build, boot, aging
+##            takes mmu_lock); KVM's i386 PAE build. KTAP in
+##            out/soak/results.ktap, last line "N passed, M failed";
+##            KCSAN reports listed in out/soak/kcsan-reports.txt
+soak:
+	@CHECK_SUITE=soak $(S)/check
 
 ## clean      remove build outputs (not the work tree build/src)
 clean:

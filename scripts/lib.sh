@@ -215,7 +215,22 @@ kernel_out() { echo "$(kernel_src "$1")/.rig-out/$2"; }
 selftests_out() { echo "$OUTDIR/selftests-$1"; }
 
 check_kind() { case $1 in base|series) ;; *) die "unknown kernel '$1' (base or series)" ;; esac; }
-check_flavour() { case $1 in debug|perf) ;; *) die "unknown flavour '$1' (debug or perf)" ;; esac; }
+# Flavours: debug (the tests), perf (benchmarks), and debug plus a
+# sanitizer or preemption model: kasan, kcsan, rt (make soak).
+FLAVOURS="debug perf kasan kcsan rt"
+check_flavour() {
+	case $1 in debug|perf|kasan|kcsan|rt) ;;
+	*) die "unknown flavour '$1' (one of: $FLAVOURS)" ;; esac
+}
+# flavour_frags FLAVOUR: the config fragments of a flavour, in merge order
+# (a later fragment's value of an option wins): common + FLAVOUR for debug
+# and perf, common + debug + FLAVOUR for the sanitizer/RT flavours.
+flavour_frags() {
+	case $1 in
+	debug|perf) echo "$ROOT/configs/common.config $ROOT/configs/$1.config" ;;
+	*) echo "$ROOT/configs/common.config $ROOT/configs/debug.config $ROOT/configs/$1.config" ;;
+	esac
+}
 
 # ccache shared between clones: paths below the repository are hashed
 # relative to it.
