@@ -211,25 +211,88 @@ kernel_src() {
 # source tree, so that the compiler sees the same relative paths for the
 # base and the series tree and ccache (CCACHE_BASEDIR) serves one build from
 # the other's results; build/out/kernel-KIND-FLAVOUR links to it.
-kernel_out() { echo "$(kernel_src "$1")/.rig-out/$2"; }
-selftests_out() { echo "$OUTDIR/selftests-$1"; }
+# kernel_out KIND FLAVOUR [ARCH]: arm64 builds go to .rig-out/arm64-FLAVOUR
+# (linked from build/out/kernel-KIND-arm64-FLAVOUR).
+kernel_out() {
+	case ${3:-x86_64} in
+	x86_64) echo "$(kernel_src "$1")/.rig-out/$2" ;;
+	*) echo "$(kernel_src "$1")/.rig-out/$3-$2" ;;
+	esac
+}
+# selftests_out KIND [ARCH]: build/out/selftests-KIND (x86_64) or
+# build/out/selftests-KIND-ARCH.
+selftests_out() { echo "$OUTDIR/selftests-$1$(arch_sfx "${2:-}")"; }
+
+# Target architectures: x86_64 (the default) and arm64 (cross-built with
+# Debian's gcc-aarch64-linux-gnu, booted with qemu-system-aarch64).
+# arch_sfx ARCH: what the names of an arch's outputs get ("" for x86_64,
+# "-arm64"), so that they never collide with the x86 ones.
+check_arch() { case $1 in x86_64|arm64) ;; *) die "unknown arch '$1' (x86_64 or arm64)" ;; esac; }
+arch_sfx() { case ${1:-x86_64} in x86_64) ;; *) echo "-$1" ;; esac; }
+# arch_cross ARCH: the cross-compiler prefix ("" for x86_64).
+arch_cross() { case ${1:-x86_64} in arm64) echo aarch64-linux-gnu- ;; esac; }
+# The arm64 cross toolchain (with a static libc for the selftests) and QEMU.
+RIG_PKGS_ARM64="gcc-aarch64-linux-gnu:aarch64-linux-gnu-gcc
+libc6-dev-arm64-cross:/usr/aarch64-linux-gnu/lib/libc.a"
+RIG_PKGS_QEMU_ARM64="qemu-system-arm:qemu-system-aarch64"
 
 check_kind() { case $1 in base|series) ;; *) die "unknown kernel '$1' (base or series)" ;; esac; }
 # Flavours: debug (the tests), perf (benchmarks), and debug plus a
 # sanitizer or preemption model: kasan, kcsan, rt (make soak).
 FLAVOURS="debug perf kasan kcsan rt"
+# check_flavour FLAVOUR [ARCH]: arm64 has debug and perf only.
 check_flavour() {
 	case $1 in debug|perf|kasan|kcsan|rt) ;;
 	*) die "unknown flavour '$1' (one of: $FLAVOURS)" ;; esac
+	case ${2:-x86_64}:$1 in
+	x86_64:*|arm64:debug|arm64:perf) ;;
+	*) die "flavour '$1' is not there for $2 (debug or perf)" ;;
+	esac
 }
 # flavour_frags FLAVOUR: the config fragments of a flavour, in merge order
 # (a later fragment's value of an option wins): common + FLAVOUR for debug
 # and perf, common + debug + FLAVOUR for the sanitizer/RT flavours.
+# flavour_frags FLAVOUR arm64: common + arm64/common + FLAVOUR +
+# arm64/FLAVOUR (configs/arm64/ turns off the x86-only options and adds
+# the virt machine's).
 flavour_frags() {
-	case $1 in
-	debug|perf) echo "$ROOT/configs/common.config $ROOT/configs/$1.config" ;;
+	case ${2:-x86_64}:$1 in
+	arm64:*) echo "$ROOT/configs/common.config $ROOT/configs/arm64/common.config" \
+		"$ROOT/configs/$1.config $ROOT/configs/arm64/$1.config" ;;
+	*:debug|*:perf) echo "$ROOT/configs/common.config $ROOT/configs/$1.config" ;;
 	*) echo "$ROOT/configs/common.config $ROOT/configs/debug.config $ROOT/configs/$1.config" ;;
 	esac
+}
+
+# need_busybox_arm64: a static arm64 busybox for the arm64 initramfs, in
+# build/out/busybox-arm64/busybox: Debian's busybox-static:arm64,
+# downloaded (arm64 added as a foreign architecture for that) and unpacked
+# with dpkg-deb, so that no arm64 package is installed on the host.
+BUSYBOX_ARM64=$OUTDIR/busybox-arm64/busybox
+need_busybox_arm64() {
+	local tmp deb
+	[ -x "$BUSYBOX_ARM64" ] && return 0
+	[ "$(id -u)" = 0 ] || die "no arm64 busybox at $BUSYBOX_ARM64 (run as root to fetch Debian's busybox-static:arm64)"
+	mkdir -p "$LOGDIR" "$OUTDIR/busybox-arm64"
+	tmp=$(mktemp -d)
+	at_exit "rm -rf '$tmp'"
+	say "fetching busybox-static:arm64 from Debian's archive"
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		dpkg --add-architecture arm64 || die "dpkg --add-architecture arm64 failed"
+		apt_updated=
+	fi
+	if ! (cd "$tmp" && apt-get download busybox-static:arm64) >"$LOGDIR/apt-busybox-arm64.log" 2>&1; then
+		apt-get update -qq >"$LOGDIR/apt-update.log" 2>&1 ||
+			die "apt-get update failed; see $LOGDIR/apt-update.log"
+		apt_updated=1
+		(cd "$tmp" && apt-get download busybox-static:arm64) >"$LOGDIR/apt-busybox-arm64.log" 2>&1 ||
+			die "apt-get download busybox-static:arm64 failed; see $LOGDIR/apt-busybox-arm64.log"
+	fi
+	deb=$(ls "$tmp"/busybox-static_*_arm64.deb 2>/dev/null | head -n1)
+	[ -n "$deb" ] && dpkg-deb -x "$deb" "$tmp/x" || die "cannot unpack $deb"
+	cp "$tmp/x/bin/busybox" "$BUSYBOX_ARM64.tmp" && mv "$BUSYBOX_ARM64.tmp" "$BUSYBOX_ARM64" ||
+		die "cannot install $BUSYBOX_ARM64"
+	say "arm64 busybox: $BUSYBOX_ARM64 (from $(basename "$deb"))"
 }
 
 # ccache shared between clones: paths below the repository are hashed
