@@ -35,6 +35,8 @@ for t in ${*:-atpt atpt_neg atpt_off kpt batched batched_neg lockstat calls call
 	stress_neg_dirty) step stress_neg_dirty $S/mglru_aging_stress_test -s anonymous_thp -b 2M -L 4 -S -d 20 -I dirty ;;
 	stress_neg_corrupt) step stress_neg_corrupt $S/mglru_aging_stress_test -s anonymous_thp -b 2M -L 4 -S -d 20 -I corrupt ;;
 	stress_H) step stress_H $S/mglru_aging_stress_test -s anonymous_thp -H -b 2M -d 5 ;;
+	stress_long) step stress_long $S/mglru_aging_stress_test -s anonymous_thp -b 2M -L 4 -c -S -d 120 ;;
+	stress_long4k) step stress_long4k $S/mglru_aging_stress_test -L 4 -S -d 120 ;;
 	bench) step bench $S/access_tracking_perf_test -a lru_gen -B -v 2 -b 32M -m 6 ;;
 	esac
 done
