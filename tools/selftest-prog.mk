@@ -17,19 +17,36 @@ KSRC      ?= $(or $(RIG_BASE_SRC),$(ROOT)/build/base)
 else
 $(error KERNEL must be series or base, not '$(KERNEL)')
 endif
-SELFTESTS ?= $(ROOT)/build/out/selftests-$(KERNEL)
-HDR       ?= $(ROOT)/build/out/headers-$(KERNEL)/usr/include
-OUT       ?= $(ROOT)/build/out/tools-$(KERNEL)
+# ARCH=arm64 cross-builds for arm64 (gcc-aarch64-linux-gnu) against the
+# arm64 library objects of scripts/build-selftests --arch arm64, into
+# build/out/tools-KERNEL-arm64.
+ARCH      ?= x86_64
+ifeq ($(ARCH),x86_64)
+SFX       :=
+CC        := ccache gcc
+ARCHFLAGS := -march=x86-64-v2 -I$(KSRC)/tools/arch/x86/include
+LIBARCH   := x86_64
+else ifeq ($(ARCH),arm64)
+SFX       := -arm64
+CC        := ccache aarch64-linux-gnu-gcc
+ARCHFLAGS := -I$(KSRC)/tools/arch/arm64/include \
+	     -I$(KSRC)/tools/arch/arm64/include/generated
+LIBARCH   := aarch64
+else
+$(error ARCH must be x86_64 or arm64, not '$(ARCH)')
+endif
+SELFTESTS ?= $(ROOT)/build/out/selftests-$(KERNEL)$(SFX)
+HDR       ?= $(ROOT)/build/out/headers-$(KERNEL)$(SFX)/usr/include
+OUT       ?= $(ROOT)/build/out/tools-$(KERNEL)$(SFX)
 KVM       := $(KSRC)/tools/testing/selftests/kvm
 
-CC       := ccache gcc
 CFLAGS   := -O2 -g -std=gnu99 -Wall -Wstrict-prototypes -D_GNU_SOURCE -DCONFIG_64BIT \
-	    -fno-stack-protector -fno-PIE -fno-strict-aliasing -march=x86-64-v2 \
-	    -I$(KSRC)/tools/include -I$(KSRC)/tools/arch/x86/include \
-	    -I$(KVM)/include -I$(KVM)/include/x86_64 -I$(KSRC)/tools/testing/selftests \
+	    -fno-stack-protector -fno-PIE -fno-strict-aliasing $(ARCHFLAGS) \
+	    -I$(KSRC)/tools/include \
+	    -I$(KVM)/include -I$(KVM)/include/$(LIBARCH) -I$(KSRC)/tools/testing/selftests \
 	    -isystem $(HDR)
 LDFLAGS  := -static -pthread -no-pie
-LIBKVM    = $(wildcard $(SELFTESTS)/lib/*.o $(SELFTESTS)/lib/x86_64/*.o)
+LIBKVM    = $(wildcard $(SELFTESTS)/lib/*.o $(SELFTESTS)/lib/$(LIBARCH)/*.o)
 
 all: $(OUT)/$(PROG)
 
@@ -38,7 +55,7 @@ $(OUT)/$(PROG): $(PROG).c $(SELFTESTS)/lib/kvm_util.o
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBKVM) -ldl -o $@
 
 $(SELFTESTS)/lib/kvm_util.o:
-	@echo "no KVM selftest library in $(SELFTESTS): run scripts/build-selftests --kernel $(KERNEL)" >&2
+	@echo "no KVM selftest library in $(SELFTESTS): run scripts/build-selftests --kernel $(KERNEL)$(if $(SFX), --arch $(ARCH))" >&2
 	@false
 
 clean:
