@@ -102,13 +102,17 @@ lockstat: kernel lockstat-tool initramfs
 ##            pass vs guest memory, contention, counters; base vs series
 ##            (perf flavour; lock_stat counters on the debug kernels);
 ##            CSVs, summary.md and PNG plots in build/out/bench/
-##            (BENCH_REPEATS=N runs per cell, default 3; see README)
+##            (BENCH_REPEATS=N runs per cell, default 3; BENCH_ARCH=arm64:
+##            the same on arm64, in build/out/bench-arm64/; see README)
 bench: $(SRC_DEP) selftests-series initramfs
+# (BENCH_ARCH=arm64: scripts/bench builds the arm64 kernels itself.)
+ifneq ($(BENCH_ARCH),arm64)
 	@$(S)/build-kernel --kernel series --flavour perf
 	@$(S)/build-kernel --kernel base --flavour perf
 	@$(S)/build-kernel --kernel series --flavour debug
 	@$(S)/build-kernel --kernel base --flavour debug
-	@BENCH_CMDLINE='make bench$(if $(BENCH_REPEATS), BENCH_REPEATS=$(BENCH_REPEATS))' $(S)/bench
+endif
+	@BENCH_CMDLINE='make bench$(if $(BENCH_REPEATS), BENCH_REPEATS=$(BENCH_REPEATS))$(if $(BENCH_ARCH), BENCH_ARCH=$(BENCH_ARCH))' $(S)/bench
 
 ## check      all tests; KTAP in out/check/results.ktap, last line "N passed, M failed"
 check:
