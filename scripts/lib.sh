@@ -99,20 +99,36 @@ stage() { _stage_name=$1; _stage_t0=$(date +%s); say "[$1] ..."; }
 stage_done() { say "[$_stage_name] done in $(elapsed "$_stage_t0")"; }
 
 apt_updated=
-# need_pkgs: install whatever of RIG_PKGS (or the given pkg:probe list) is
-# missing. A probe is a command name or an absolute path.
-need_pkgs() {
-	local list=${1:-$RIG_PKGS} missing= ent pkg probe
-	for ent in $list; do
+# apt_lock, apt_unlock: hold the host's lock for apt-get and dpkg (with
+# another rig run, or a background build of the same run: scripts/check's
+# CHECK_BG; two apt-get runs at once fail on dpkg's own lock).
+apt_lock() {
+	exec {_apt_lock_fd}>>/var/lock/rig-apt.lock || die "cannot open /var/lock/rig-apt.lock"
+	flock "$_apt_lock_fd" || die "cannot take /var/lock/rig-apt.lock"
+}
+apt_unlock() { [ -z "${_apt_lock_fd:-}" ] || exec {_apt_lock_fd}>&-; _apt_lock_fd=; }
+# missing_pkgs LIST: the packages of a pkg:probe LIST whose probe is absent.
+missing_pkgs() {
+	local ent pkg probe
+	for ent in $1; do
 		pkg=${ent%%:*} probe=${ent#*:}
 		case $probe in
 		/*) [ -e "$probe" ] && continue ;;
 		*) command -v "$probe" >/dev/null 2>&1 && continue ;;
 		esac
-		missing="$missing $pkg"
+		printf ' %s' "$pkg"
 	done
+}
+# need_pkgs: install whatever of RIG_PKGS (or the given pkg:probe list) is
+# missing. A probe is a command name or an absolute path.
+need_pkgs() {
+	local list=${1:-$RIG_PKGS} missing
+	missing=$(missing_pkgs "$list")
 	[ -z "$missing" ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing packages:$missing (install them as root)"
+	apt_lock
+	missing=$(missing_pkgs "$list")	# (installed while we waited?)
+	[ -z "$missing" ] && { apt_unlock; return 0; }
 	say "installing from Debian's archive:$missing"
 	mkdir -p "$LOGDIR"
 	if [ -z "$apt_updated" ]; then
@@ -124,6 +140,7 @@ need_pkgs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		$missing >"$LOGDIR/apt-install.log" 2>&1 ||
 		die "apt-get install$missing failed; see $LOGDIR/apt-install.log"
+	apt_unlock
 }
 
 # run_logged LOG CMD...: run CMD with its output in LOG, print a heartbeat
@@ -277,6 +294,7 @@ need_busybox_arm64() {
 	tmp=$(mktemp -d)
 	at_exit "rm -rf '$tmp'"
 	say "fetching busybox-static:arm64 from Debian's archive"
+	apt_lock
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		dpkg --add-architecture arm64 || die "dpkg --add-architecture arm64 failed"
 		apt_updated=
@@ -288,6 +306,7 @@ need_busybox_arm64() {
 		(cd "$tmp" && apt-get download busybox-static:arm64) >"$LOGDIR/apt-busybox-arm64.log" 2>&1 ||
 			die "apt-get download busybox-static:arm64 failed; see $LOGDIR/apt-busybox-arm64.log"
 	fi
+	apt_unlock
 	deb=$(ls "$tmp"/busybox-static_*_arm64.deb 2>/dev/null | head -n1)
 	[ -n "$deb" ] && dpkg-deb -x "$deb" "$tmp/x" || die "cannot unpack $deb"
 	cp "$tmp/x/bin/busybox" "$BUSYBOX_ARM64.tmp" && mv "$BUSYBOX_ARM64.tmp" "$BUSYBOX_ARM64" ||
