@@ -99,12 +99,20 @@ stage() { _stage_name=$1; _stage_t0=$(date +%s); say "[$1] ..."; }
 stage_done() { say "[$_stage_name] done in $(elapsed "$_stage_t0")"; }
 
 apt_updated=
-# apt_lock, apt_unlock: hold the host's lock for apt-get and dpkg (with
-# another rig run, or a background build of the same run: scripts/check's
-# CHECK_BG; two apt-get runs at once fail on dpkg's own lock).
+# apt_lock, apt_unlock: hold the host's lock for the rig's apt-get and
+# dpkg runs (another rig run, or a background build of the same run:
+# scripts/check's CHECK_BG; two apt-get runs at once fail on dpkg's own
+# lock). /var/lock is /run/lock on Debian, which a fresh /run may lack.
+APT_LOCK=/var/lock/rig-apt.lock
 apt_lock() {
-	exec {_apt_lock_fd}>>/var/lock/rig-apt.lock || die "cannot open /var/lock/rig-apt.lock"
-	flock "$_apt_lock_fd" || die "cannot take /var/lock/rig-apt.lock"
+	[ -d /var/lock ] || mkdir -p /run/lock 2>/dev/null || mkdir -p /var/lock ||
+		die "cannot create /var/lock for $APT_LOCK"
+	exec {_apt_lock_fd}>>"$APT_LOCK" || die "cannot open $APT_LOCK"
+	if ! flock -n "$_apt_lock_fd"; then
+		say "waiting for $APT_LOCK (another apt-get of the rig's: $(cat "$APT_LOCK" 2>/dev/null))"
+		flock "$_apt_lock_fd" || die "cannot take $APT_LOCK"
+	fi
+	printf 'pid %s (%s)\n' "$$" "$PROG" >"$APT_LOCK"
 }
 apt_unlock() { [ -z "${_apt_lock_fd:-}" ] || exec {_apt_lock_fd}>&-; _apt_lock_fd=; }
 # missing_pkgs LIST: the packages of a pkg:probe LIST whose probe is absent.
